@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { AirkickError, codeForStatus, redactSecrets, redactUrl, registerSecret } from '#lib/errors.ts';
+
+describe('AirkickError', () => {
+  it('names method and URL without secrets and keeps the cause', () => {
+    const cause = new Error('socket hang up');
+    const error = new AirkickError('TRANSPORT', 'request failed', {
+      method: 'GET',
+      url: 'https://admin:hunter22@host:8080/api/v1/health?token=abc123&x=1',
+      cause,
+    });
+    expect(error.message).toBe(
+      'request failed (GET https://admin:***@host:8080/api/v1/health?token=***&x=1)',
+    );
+    expect(error.cause).toBe(cause);
+    expect(error.fault).toBe('server');
+    expect(JSON.stringify(error)).not.toContain('hunter22');
+  });
+
+  it('masks a registered secret wherever it appears in a message', () => {
+    registerSecret('tok-very-secret-value');
+    const error = new AirkickError('AUTH', 'upstream said: bad token tok-very-secret-value');
+    expect(error.message).toBe('upstream said: bad token ***');
+    expect(redactSecrets('x tok-very-secret-value y')).toBe('x *** y');
+  });
+
+  it('maps HTTP statuses to stable codes', () => {
+    expect([200, 401, 403, 404, 409, 429, 400, 500, 502, 504].map(codeForStatus)).toEqual([
+      undefined,
+      'AUTH',
+      'AUTH',
+      'NOT_FOUND',
+      'CONFLICT',
+      'RATE_LIMITED',
+      'BAD_REQUEST',
+      'SERVER',
+      'SERVER',
+      'TIMEOUT',
+    ]);
+  });
+
+  it('leaves a URL without secrets as it is', () => {
+    expect(redactUrl('http://127.0.0.1:8080/api/v1/dags?limit=5')).toBe(
+      'http://127.0.0.1:8080/api/v1/dags?limit=5',
+    );
+  });
+});
