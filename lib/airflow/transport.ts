@@ -1,0 +1,56 @@
+/**
+ * What a provider implements: one authenticated attempt at an Airflow REST call (paths are relative
+ * to the API root, so the API version stays a transport detail), and the CLI where there is one.
+ * Retries, error mapping and the operations themselves live once, in the client.
+ */
+import type { CliResult } from './types.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+export type QueryValue = string | number | boolean | readonly string[];
+export type Query = Record<string, QueryValue | undefined>;
+
+export interface ApiRequest {
+  method: HttpMethod;
+  /** Relative to the API root, e.g. `/dags/x/dagRuns` (no `/api/v1`). */
+  path: string;
+  query?: Query;
+  body?: unknown;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+  retryAfterMs?: number;
+}
+
+export interface AttemptOptions {
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+export interface Transport {
+  /** Safe display name of the environment. */
+  readonly environment: string;
+  readonly apiVersion: 'v1';
+  /** One attempt; a rejected credential is refreshed and the call repeated once inside. */
+  send(request: ApiRequest, options: AttemptOptions): Promise<ApiResponse>;
+  /** Runs one CLI command line (already quoted, without `airflow`). */
+  cli?(command: string, options: AttemptOptions): Promise<CliResult>;
+  /** Base URL of the Airflow UI when known. */
+  uiBase(): string | undefined;
+}
+
+export function toSearchParams(query: Query | undefined): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) params.append(key, String(item));
+    else params.append(key, String(value));
+  }
+  return params;
+}
+
+export function withQuery(url: string, query: Query | undefined): string {
+  const search = toSearchParams(query).toString();
+  return search ? `${url}?${search}` : url;
+}

@@ -1,0 +1,183 @@
+/**
+ * Alibaba Cloud DMS Airflow: CreateAirflowLoginToken (OpenAPI, RPC style, signed by
+ * @alicloud/openapi-client since no dms20250414 SDK is published), then `GET {Host}/login?token=`
+ * whose 302 carries the `session` cookie for the REST API and the CLI endpoint.
+ */
+import credentials from '@alicloud/credentials';
+import openapi from '@alicloud/openapi-client';
+import teaUtil from '@alicloud/tea-util';
+import type { AttemptOptions, Transport } from '../airflow/transport.ts';
+import type { CliResult } from '../airflow/types.ts';
+import { type DmsSpec, describeEnvironment } from '../environment.ts';
+import { AirkickError, codeForStatus, isRetryableStatus } from '../errors.ts';
+import { httpCall, parseJson } from '../http.ts';
+import { type Credential, readCookie, sendWithCredential } from './http-session.ts';
+import { TokenCache } from './token-cache.ts';
+
+/** Documented login validity; the answer carries no expiry. */
+const LOGIN_TTL_MS = 2 * 3600_000;
+
+/** Static keys, e.g. Function Compute's `context.credentials`. */
+export interface AliyunKeys {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+}
+
+export interface DmsOptions {
+  /** Defaults to the @alicloud/credentials default chain (env, profile, RAM role...). */
+  credentials?: AliyunKeys;
+  loginTtlMs?: number;
+}
+
+interface Login extends Credential {
+  host: string;
+}
+
+export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport {
+  const endpoint = new URL(spec.endpoint);
+  const protocol = endpoint.protocol === 'http:' ? 'HTTP' : 'HTTPS';
+  const keys = options.credentials;
+  const api = new openapi.default(
+    new openapi.Config({
+      endpoint: endpoint.host,
+      protocol: protocol.toLowerCase(),
+      regionId: spec.region,
+      ...(keys
+        ? {
+            accessKeyId: keys.accessKeyId,
+            accessKeySecret: keys.accessKeySecret,
+            ...(keys.securityToken ? { securityToken: keys.securityToken } : {}),
+          }
+        : { credential: new credentials.default() }),
+    }),
+  );
+  const ttl = options.loginTtlMs ?? LOGIN_TTL_MS;
+  let uiBase: string | undefined;
+
+  const login = new TokenCache<Login>(
+    async () => {
+      const { token, host } = await createLoginToken(api, spec, protocol);
+      const url = `${host}/login?token=${encodeURIComponent(token)}`;
+      const response = await httpCall({ method: 'GET', url, redirect: 'manual' });
+      const cookie = readCookie(response.headers, 'session');
+      if (response.status !== 302 || !cookie) {
+        throw new AirkickError(
+          'AUTH',
+          `DMS Airflow login answered HTTP ${response.status} without a session`,
+          {
+            method: 'GET',
+            url,
+            status: response.status,
+          },
+        );
+      }
+      uiBase = host;
+      return {
+        value: { host, apiRoot: `${host}/api/v1`, headers: { cookie: `session=${cookie}` } },
+        expiresAt: Date.now() + ttl,
+        secrets: [token, cookie],
+      };
+    },
+    Math.min(ttl / 10, 5 * 60_000),
+  );
+  const source = { get: () => login.get(), invalidate: (c: Credential) => login.invalidate(c as Login) };
+
+  async function cli(command: string, attempt: AttemptOptions): Promise<CliResult> {
+    for (let n = 1; ; n++) {
+      const session = await login.get();
+      const url = `${session.apiRoot}/command?command=${encodeURIComponent(command)}`;
+      const response = await httpCall({
+        method: 'POST',
+        url,
+        headers: session.headers,
+        redirect: 'manual',
+        timeoutMs: 120_000,
+        ...(attempt.deadline === undefined ? {} : { deadline: attempt.deadline }),
+        ...(attempt.signal === undefined ? {} : { signal: attempt.signal }),
+      });
+      if ([302, 401, 403].includes(response.status) && n === 1) {
+        login.invalidate(session);
+        continue;
+      }
+      const where = { method: 'POST', url: `${session.apiRoot}/command`, status: response.status };
+      const code = codeForStatus(response.status === 302 ? 401 : response.status);
+      const out = parseJson(response.text) as { stdout?: unknown; stderr?: unknown } | string | undefined;
+      if (code) {
+        const detail = typeof out === 'string' ? out.slice(0, 300) : JSON.stringify(out ?? '').slice(0, 300);
+        throw new AirkickError(
+          code === 'BAD_REQUEST' ? 'UNSUPPORTED_COMMAND' : code,
+          `DMS CLI call failed with HTTP ${response.status}: ${detail}`,
+          { ...where, retryable: isRetryableStatus(response.status) },
+        );
+      }
+      if (typeof out !== 'object' || out === null) {
+        throw new AirkickError('SERVER', 'DMS CLI answer is not the documented {stdout, stderr} JSON', where);
+      }
+      return { stdout: String(out.stdout ?? ''), stderr: String(out.stderr ?? '') };
+    }
+  }
+
+  return {
+    environment: describeEnvironment(spec),
+    apiVersion: 'v1',
+    send: (request, attempt) => sendWithCredential(request, attempt, source),
+    cli,
+    uiBase: () => uiBase,
+  };
+}
+
+async function createLoginToken(
+  api: InstanceType<typeof openapi.default>,
+  spec: DmsSpec,
+  protocol: string,
+): Promise<{ token: string; host: string }> {
+  const params = new openapi.Params({
+    action: 'CreateAirflowLoginToken',
+    version: '2025-04-14',
+    protocol,
+    method: 'POST',
+    authType: 'AK',
+    style: 'RPC',
+    pathname: '/',
+    reqBodyType: 'formData',
+    bodyType: 'json',
+  });
+  const request = new openapi.OpenApiRequest({ query: { AirflowId: spec.airflowId } });
+  let body: Record<string, unknown>;
+  try {
+    const answer = await api.callApi(params, request, new teaUtil.RuntimeOptions({ readTimeout: 10_000 }));
+    body = (answer.body ?? {}) as Record<string, unknown>;
+  } catch (cause) {
+    const error = cause as {
+      code?: string;
+      statusCode?: number;
+      data?: { Message?: string };
+      message?: string;
+    };
+    const status = error.statusCode;
+    const code =
+      status === undefined
+        ? 'TRANSPORT'
+        : /Signature|AccessKey|Forbidden|NoPermission/i.test(error.code ?? '')
+          ? 'AUTH'
+          : (codeForStatus(status) ?? 'SERVER');
+    throw new AirkickError(
+      code,
+      `CreateAirflowLoginToken failed for ${spec.airflowId}: ${error.code ?? ''} ${error.data?.Message ?? error.message ?? ''}`.trim(),
+      {
+        ...(status === undefined ? {} : { status }),
+        retryable: status === undefined || isRetryableStatus(status),
+        cause,
+      },
+    );
+  }
+  const data = (body.Data ?? {}) as { Token?: string; Host?: string };
+  if (body.Success === false || !data.Token || !data.Host) {
+    throw new AirkickError(
+      'AUTH',
+      `CreateAirflowLoginToken for ${spec.airflowId} returned no token: ${String(body.Code ?? '')} ${String(body.Message ?? '')}`.trim(),
+    );
+  }
+  return { token: data.Token, host: data.Host.replace(/\/+$/, '') };
+}

@@ -1,0 +1,91 @@
+/** One HTTP attempt over fetch, with a deadline, turned into airkick's errors on failure. */
+import { AirkickError } from './errors.ts';
+
+export interface HttpCall {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string | URLSearchParams;
+  /** Epoch ms; the attempt is aborted when it passes. */
+  deadline?: number;
+  /** Upper bound for this attempt alone. */
+  timeoutMs?: number;
+  redirect?: 'manual' | 'follow';
+  signal?: AbortSignal;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+export async function httpCall(call: HttpCall): Promise<HttpResult> {
+  const budget = Math.min(
+    call.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    (call.deadline ?? Number.POSITIVE_INFINITY) - Date.now(),
+  );
+  if (budget <= 0) {
+    throw new AirkickError('TIMEOUT', 'no time left before the deadline', {
+      method: call.method,
+      url: call.url,
+    });
+  }
+  const timeout = AbortSignal.timeout(budget);
+  const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+  try {
+    const response = await fetch(call.url, {
+      method: call.method,
+      headers: call.headers ?? {},
+      redirect: call.redirect ?? 'follow',
+      signal,
+      ...(call.body === undefined ? {} : { body: call.body }),
+    });
+    return { status: response.status, headers: response.headers, text: await response.text() };
+  } catch (cause) {
+    if (timeout.aborted) {
+      throw new AirkickError('TIMEOUT', `no answer within ${budget} ms`, {
+        method: call.method,
+        url: call.url,
+        retryable: true,
+        cause,
+      });
+    }
+    if (call.signal?.aborted) {
+      throw new AirkickError('TIMEOUT', 'aborted by the caller', {
+        method: call.method,
+        url: call.url,
+        cause,
+      });
+    }
+    const detail =
+      cause instanceof Error && cause.cause instanceof Error ? cause.cause.message : String(cause);
+    throw new AirkickError('TRANSPORT', `network error: ${detail}`, {
+      method: call.method,
+      url: call.url,
+      retryable: true,
+      cause,
+    });
+  }
+}
+
+export function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** `Retry-After` as ms (seconds or an HTTP date); undefined when absent or unreadable. */
+export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
+  const value = headers.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
