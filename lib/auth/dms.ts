@@ -3,9 +3,9 @@
  * @alicloud/openapi-client since no dms20250414 SDK is published), then `GET {Host}/login?token=`
  * whose 302 carries the `session` cookie for the REST API and the CLI endpoint.
  */
-import credentials from '@alicloud/credentials';
-import openapi from '@alicloud/openapi-client';
-import teaUtil from '@alicloud/tea-util';
+import * as credentials from '@alicloud/credentials';
+import * as openapi from '@alicloud/openapi-client';
+import { RuntimeOptions } from '@alicloud/tea-util';
 import type { AttemptOptions, Transport } from '../airflow/transport.ts';
 import type { CliResult } from '../airflow/types.ts';
 import { type DmsSpec, describeEnvironment } from '../environment.ts';
@@ -34,11 +34,22 @@ interface Login extends Credential {
   host: string;
 }
 
+/**
+ * The default export of these CommonJS packages is the class under Node's ESM loader but the
+ * module object under bundlers that honour `__esModule`; accept both.
+ */
+function cjsDefault<T>(value: T | { default: T }): T {
+  return typeof value === 'function' ? (value as T) : (value as { default: T }).default;
+}
+
+const OpenApiClient = cjsDefault<typeof openapi.default.default>(openapi.default);
+const DefaultCredential = cjsDefault<typeof credentials.default.default>(credentials.default);
+
 export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport {
   const endpoint = new URL(spec.endpoint);
   const protocol = endpoint.protocol === 'http:' ? 'HTTP' : 'HTTPS';
   const keys = options.credentials;
-  const api = new openapi.default(
+  const api = new OpenApiClient(
     new openapi.Config({
       endpoint: endpoint.host,
       protocol: protocol.toLowerCase(),
@@ -49,7 +60,7 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
             accessKeySecret: keys.accessKeySecret,
             ...(keys.securityToken ? { securityToken: keys.securityToken } : {}),
           }
-        : { credential: new credentials.default() }),
+        : { credential: new DefaultCredential() }),
     }),
   );
   const ttl = options.loginTtlMs ?? LOGIN_TTL_MS;
@@ -128,7 +139,7 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
 }
 
 async function createLoginToken(
-  api: InstanceType<typeof openapi.default>,
+  api: InstanceType<typeof OpenApiClient>,
   spec: DmsSpec,
   protocol: string,
 ): Promise<{ token: string; host: string }> {
@@ -146,7 +157,7 @@ async function createLoginToken(
   const request = new openapi.OpenApiRequest({ query: { AirflowId: spec.airflowId } });
   let body: Record<string, unknown>;
   try {
-    const answer = await api.callApi(params, request, new teaUtil.RuntimeOptions({ readTimeout: 10_000 }));
+    const answer = await api.callApi(params, request, new RuntimeOptions({ readTimeout: 10_000 }));
     body = (answer.body ?? {}) as Record<string, unknown>;
   } catch (cause) {
     const error = cause as {

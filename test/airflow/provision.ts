@@ -125,3 +125,45 @@ function isAlive(pid: number): boolean {
 function defaultLog(line: string): void {
   process.stderr.write(`[airflow-env] ${line}\n`);
 }
+
+export interface PythonTool {
+  venv: string;
+  bin: string;
+}
+
+/**
+ * Installs a Python tool (e.g. moto's server) from a pinned lock into its own cached virtual environment,
+ * keyed like the Airflow one by the hash of the lock and the Python version.
+ */
+export async function ensurePythonTool(
+  name: string,
+  lockFile: string,
+  log: (line: string) => void = defaultLog,
+): Promise<PythonTool> {
+  const py = execFileSync(pythonExe(), ['-c', 'import sys; print(sys.version.split()[0])'], {
+    encoding: 'utf8',
+  });
+  const key = createHash('sha256')
+    .update(readFileSync(lockFile))
+    .update(py.trim())
+    .digest('hex')
+    .slice(0, 16);
+  const venv = join(cacheRoot(), `${name}-${key}`);
+  const tool: PythonTool = { venv, bin: join(venv, 'bin') };
+  if (existsSync(join(venv, '.airkick-ready'))) return tool;
+  mkdirSync(cacheRoot(), { recursive: true });
+  return withInstallLock(venv, async () => {
+    if (existsSync(join(venv, '.airkick-ready'))) return tool;
+    log(`Installing ${name} into ${venv} (first run only)`);
+    rmSync(venv, { recursive: true, force: true });
+    await run(pythonExe(), ['-m', 'venv', venv], log);
+    await run(join(tool.bin, 'pip'), ['install', '--quiet', `uv==${UV_VERSION}`], log);
+    await run(
+      join(tool.bin, 'uv'),
+      ['pip', 'install', '--python', join(tool.bin, 'python'), '--no-deps', '-r', lockFile],
+      () => {},
+    );
+    writeFileSync(join(venv, '.airkick-ready'), `${new Date().toISOString()}\n`);
+    return tool;
+  });
+}

@@ -1,0 +1,72 @@
+import { type Alert, contextFacts, renderPlainText, SEVERITY_EMOJI } from '../alert.ts';
+import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
+import { postJson } from '../http.ts';
+import { CHANNEL_RATE_LIMITS } from '../rate-limit.ts';
+import { truncateChars } from '../truncate.ts';
+import { deliveryOptions, limiterFor } from './common.ts';
+
+/** Slack's documented limits: message text 40,000 chars, section text 3,000, header 150, 10 fields. */
+const TEXT_MAX = 40_000;
+const SECTION_MAX = 3_000;
+const HEADER_MAX = 150;
+
+export interface SlackMessage {
+  text: string;
+  blocks: Record<string, unknown>[];
+}
+
+/** mrkdwn treats `&`, `<` and `>` as control characters. */
+export function escapeSlack(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+export function renderSlack(alert: Alert): SlackMessage {
+  const plain = renderPlainText(alert);
+  const text = truncateChars([plain.head, plain.summary, plain.tail].filter(Boolean).join('\n\n'), TEXT_MAX);
+  const section = (markdown: string) => ({
+    type: 'section',
+    text: { type: 'mrkdwn', text: truncateChars(markdown, SECTION_MAX) },
+  });
+  const blocks: Record<string, unknown>[] = [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: truncateChars(`${SEVERITY_EMOJI[alert.severity]} ${alert.title}`, HEADER_MAX),
+      },
+    },
+    section(
+      contextFacts(alert)
+        .map((f) => `*${f.key}:* ${escapeSlack(f.value)}`)
+        .join('  |  '),
+    ),
+  ];
+  if (alert.summary.trim()) blocks.push(section(escapeSlack(alert.summary)));
+  if (alert.fields?.length) {
+    blocks.push(
+      section(alert.fields.map((f) => `*${escapeSlack(f.key)}:* ${escapeSlack(f.value)}`).join('\n')),
+    );
+  }
+  if (alert.link) blocks.push(section(`<${alert.link}|Open in Airflow>`));
+  return { text, blocks };
+}
+
+export interface SlackOptions extends HttpChannelOptions {
+  url: string;
+}
+
+/** Slack incoming webhook: the URL is the credential; the answer is the plain text `ok`. */
+export function slackChannel(options: SlackOptions): AlertChannel {
+  const limiter = limiterFor(CHANNEL_RATE_LIMITS.slack, options);
+  const name = options.name ?? 'slack';
+  return {
+    name,
+    async send(alert, send) {
+      const body = JSON.stringify(renderSlack(alert));
+      await postJson(
+        { channel: name, limiter, request: () => ({ url: options.url, body }) },
+        deliveryOptions(options, send),
+      );
+    },
+  };
+}

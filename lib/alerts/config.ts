@@ -1,0 +1,240 @@
+import { z } from 'zod';
+import { AirkickError } from '#lib/errors.ts';
+import {
+  awsSecretResolver,
+  parseSecretReference,
+  registerSecretValue,
+  resolveSecretValue,
+  type SecretResolver,
+} from './secrets.ts';
+
+/** Every variable the alerts read; any other `AIRKICK_ALERT_*` is a typo and fails. */
+export const ALERT_ENV = {
+  slackUrl: 'AIRKICK_ALERT_SLACK_URL',
+  dingtalkUrl: 'AIRKICK_ALERT_DINGTALK_URL',
+  dingtalkSecret: 'AIRKICK_ALERT_DINGTALK_SECRET',
+  feishuUrl: 'AIRKICK_ALERT_FEISHU_URL',
+  feishuSecret: 'AIRKICK_ALERT_FEISHU_SECRET',
+  wecomUrl: 'AIRKICK_ALERT_WECOM_URL',
+  teamsUrl: 'AIRKICK_ALERT_TEAMS_URL',
+  webhookUrl: 'AIRKICK_ALERT_WEBHOOK_URL',
+  webhookSecret: 'AIRKICK_ALERT_WEBHOOK_SECRET',
+  snsTopicArn: 'AIRKICK_ALERT_SNS_TOPIC_ARN',
+  repeatMinutes: 'AIRKICK_ALERT_REPEAT_MINUTES',
+  state: 'AIRKICK_ALERT_STATE',
+  timeoutMs: 'AIRKICK_ALERT_TIMEOUT_MS',
+  retries: 'AIRKICK_ALERT_RETRIES',
+} as const;
+
+export const DEFAULT_REPEAT_MINUTES = 60;
+
+export type StateConfig = { kind: 'airflow-variable' } | { kind: 'memory' } | { kind: 'redis'; url: string };
+
+/** The resolved configuration: references replaced by their values, every value checked. */
+export interface AlertsConfig {
+  slack?: { url: string };
+  dingtalk?: { url: string; secret?: string };
+  feishu?: { url: string; secret?: string };
+  wecom?: { url: string };
+  teams?: { url: string };
+  webhook?: { url: string; secret: string };
+  sns?: { topicArn: string };
+  repeatIntervalMs: number;
+  state: StateConfig;
+  timeoutMs: number;
+  retries: number;
+}
+
+const REF_HINT = 'or a secret reference (ssm:/name, secretsmanager:name)';
+const URL_HINT = `expects an https URL (http only for localhost) ${REF_HINT}`;
+
+export function isWebhookUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+}
+
+function isRedisUrl(value: string): boolean {
+  return /^rediss?:\/\/[^\s]+$/.test(value) && URL.canParse(value);
+}
+
+const isRef = (value: string) => parseSecretReference(value) !== undefined;
+const urlOrRef = z.string().refine((v) => isWebhookUrl(v) || isRef(v), { message: URL_HINT });
+const secretOrRef = z.string().min(1, { message: `expects a non-empty secret ${REF_HINT}` });
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, { message: `expects a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { message: `expects a whole number from ${min} to ${max}` });
+
+const envSchema = z
+  .object({
+    [ALERT_ENV.slackUrl]: urlOrRef.optional(),
+    [ALERT_ENV.dingtalkUrl]: urlOrRef.optional(),
+    [ALERT_ENV.dingtalkSecret]: secretOrRef.optional(),
+    [ALERT_ENV.feishuUrl]: urlOrRef.optional(),
+    [ALERT_ENV.feishuSecret]: secretOrRef.optional(),
+    [ALERT_ENV.wecomUrl]: urlOrRef.optional(),
+    [ALERT_ENV.teamsUrl]: urlOrRef.optional(),
+    [ALERT_ENV.webhookUrl]: urlOrRef.optional(),
+    [ALERT_ENV.webhookSecret]: secretOrRef.optional(),
+    [ALERT_ENV.snsTopicArn]: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, {
+        message: 'expects an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)',
+      })
+      .optional(),
+    [ALERT_ENV.repeatMinutes]: integer(0, 10_080).optional(),
+    [ALERT_ENV.state]: z
+      .string()
+      .refine((v) => v === 'airflow-variable' || v === 'memory' || isRedisUrl(v) || isRef(v), {
+        message: `expects airflow-variable, memory, or a redis:// or rediss:// URL ${REF_HINT}`,
+      })
+      .optional(),
+    [ALERT_ENV.timeoutMs]: integer(100, 60_000).optional(),
+    [ALERT_ENV.retries]: integer(0, 10).optional(),
+  })
+  .strict();
+
+export type AlertsEnv = z.output<typeof envSchema>;
+
+function configError(problems: string[]): AirkickError {
+  return new AirkickError('CONFIG', `Invalid alert configuration: ${problems.join('; ')}`);
+}
+
+/**
+ * Reads the `AIRKICK_ALERT_*` variables and checks them, without resolving references. Empty values
+ * count as unset (deployment templates often render unset variables as ""). Throws one `CONFIG`
+ * error naming every bad variable and what it expects, never the value (URLs are secrets).
+ */
+export function parseAlertsEnv(env: Record<string, string | undefined>): AlertsEnv {
+  const relevant = Object.fromEntries(
+    Object.entries(env).filter(
+      ([name, value]) => name.startsWith('AIRKICK_ALERT_') && value !== undefined && value.trim() !== '',
+    ),
+  );
+  const trimmed = Object.fromEntries(Object.entries(relevant).map(([k, v]) => [k, v?.trim()]));
+  const parsed = envSchema.safeParse(trimmed);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') {
+        problems.push(
+          `unknown variable ${issue.keys.join(', ')} (known: ${Object.values(ALERT_ENV).join(', ')})`,
+        );
+      } else problems.push(`${String(issue.path[0])} ${issue.message}`);
+    }
+    throw configError(problems);
+  }
+  const data = parsed.data;
+  const pairs: [string, string][] = [
+    [ALERT_ENV.dingtalkSecret, ALERT_ENV.dingtalkUrl],
+    [ALERT_ENV.feishuSecret, ALERT_ENV.feishuUrl],
+    [ALERT_ENV.webhookSecret, ALERT_ENV.webhookUrl],
+  ];
+  for (const [secret, url] of pairs) {
+    if (data[secret as keyof AlertsEnv] !== undefined && data[url as keyof AlertsEnv] === undefined) {
+      problems.push(`${secret} is set but ${url} is not`);
+    }
+  }
+  if (data[ALERT_ENV.webhookUrl] !== undefined && data[ALERT_ENV.webhookSecret] === undefined) {
+    problems.push(
+      `${ALERT_ENV.webhookUrl} needs ${ALERT_ENV.webhookSecret} (receivers verify the HMAC signature)`,
+    );
+  }
+  if (problems.length > 0) throw configError(problems);
+  return data;
+}
+
+export interface LoadOptions {
+  /** Resolves `ssm:`/`secretsmanager:` references; defaults to AWS via Powertools Parameters. */
+  resolver?: SecretResolver;
+}
+
+/**
+ * Parses, resolves and checks the alert configuration. Call it once per cold start and keep the
+ * result: resolving references costs a round trip to SSM or Secrets Manager.
+ */
+export async function loadAlertsConfig(
+  env: Record<string, string | undefined>,
+  options: LoadOptions = {},
+): Promise<Readonly<AlertsConfig>> {
+  const data = parseAlertsEnv(env);
+  const resolver = options.resolver ?? awsSecretResolver;
+  const problems: string[] = [];
+
+  const resolve = async (variable: keyof AlertsEnv): Promise<string | undefined> => {
+    const raw = data[variable];
+    return typeof raw === 'string' ? resolveSecretValue(variable, raw, resolver) : undefined;
+  };
+  const secret = async (variable: keyof AlertsEnv): Promise<string | undefined> => {
+    const value = await resolve(variable);
+    if (value !== undefined) registerSecretValue(value);
+    return value;
+  };
+  const url = async (variable: keyof AlertsEnv): Promise<string | undefined> => {
+    const value = await secret(variable);
+    if (value !== undefined && !isWebhookUrl(value)) {
+      problems.push(`${variable} resolved to a value that is not an https URL (http only for localhost)`);
+      return undefined;
+    }
+    return value;
+  };
+
+  const [
+    slack,
+    dingtalkUrl,
+    dingtalkSecret,
+    feishuUrl,
+    feishuSecret,
+    wecom,
+    teams,
+    webhookUrl,
+    webhookSecret,
+    state,
+  ] = await Promise.all([
+    url(ALERT_ENV.slackUrl),
+    url(ALERT_ENV.dingtalkUrl),
+    secret(ALERT_ENV.dingtalkSecret),
+    url(ALERT_ENV.feishuUrl),
+    secret(ALERT_ENV.feishuSecret),
+    url(ALERT_ENV.wecomUrl),
+    url(ALERT_ENV.teamsUrl),
+    url(ALERT_ENV.webhookUrl),
+    secret(ALERT_ENV.webhookSecret),
+    resolve(ALERT_ENV.state),
+  ]);
+
+  let stateConfig: StateConfig = { kind: 'airflow-variable' };
+  if (state === 'memory') stateConfig = { kind: 'memory' };
+  else if (state !== undefined && state !== 'airflow-variable') {
+    if (isRedisUrl(state)) {
+      registerSecretValue(state);
+      stateConfig = { kind: 'redis', url: state };
+    } else problems.push(`${ALERT_ENV.state} resolved to a value that is not a redis:// or rediss:// URL`);
+  }
+  if (problems.length > 0) throw configError(problems);
+
+  const topicArn = data[ALERT_ENV.snsTopicArn];
+  return Object.freeze({
+    ...(slack ? { slack: { url: slack } } : {}),
+    ...(dingtalkUrl
+      ? { dingtalk: { url: dingtalkUrl, ...(dingtalkSecret ? { secret: dingtalkSecret } : {}) } }
+      : {}),
+    ...(feishuUrl ? { feishu: { url: feishuUrl, ...(feishuSecret ? { secret: feishuSecret } : {}) } } : {}),
+    ...(wecom ? { wecom: { url: wecom } } : {}),
+    ...(teams ? { teams: { url: teams } } : {}),
+    ...(webhookUrl && webhookSecret ? { webhook: { url: webhookUrl, secret: webhookSecret } } : {}),
+    ...(topicArn ? { sns: { topicArn } } : {}),
+    repeatIntervalMs: (data[ALERT_ENV.repeatMinutes] ?? DEFAULT_REPEAT_MINUTES) * 60_000,
+    state: stateConfig,
+    timeoutMs: data[ALERT_ENV.timeoutMs] ?? 10_000,
+    retries: data[ALERT_ENV.retries] ?? 3,
+  });
+}

@@ -1,0 +1,121 @@
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { AirflowClient } from '#lib/airflow/types.ts';
+import { AirkickError } from '#lib/errors.ts';
+import type { AlertChannel, HttpChannelOptions } from './channel.ts';
+import { dingtalkChannel } from './channels/dingtalk.ts';
+import { feishuChannel } from './channels/feishu.ts';
+import { slackChannel } from './channels/slack.ts';
+import { snsChannel } from './channels/sns.ts';
+import { teamsChannel } from './channels/teams.ts';
+import { webhookChannel } from './channels/webhook.ts';
+import { wecomChannel } from './channels/wecom.ts';
+import { type AlertsConfig, type LoadOptions, loadAlertsConfig } from './config.ts';
+import type { AlertLogger } from './logger.ts';
+import { type AlertMonitor, createAlertMonitor } from './monitor.ts';
+import { createNotifier, type Notifier } from './notifier.ts';
+import { DEFAULT_RETRY } from './retry.ts';
+import { airflowVariableStateStore } from './state/airflow-variable.ts';
+import { memoryStateStore } from './state/memory.ts';
+import { connectRedis, type RedisLike, redisStateStore } from './state/redis.ts';
+import type { AlertStateStore } from './state/store.ts';
+
+export interface AlertingDeps {
+  logger?: AlertLogger;
+  /** Needed for the default `airflow-variable` state. */
+  airflow?: Pick<AirflowClient, 'getVariable' | 'setVariable'>;
+  /** An SNS client (endpoint, credentials); by default one for the topic's region. */
+  snsClient?: Pick<SNSClient, 'send'>;
+  /** A connected Redis client; by default one connected to the configured URL. */
+  redis?: RedisLike;
+  /** Test hooks for the HTTP channels (clock, pacing, backoff). */
+  http?: HttpChannelOptions;
+}
+
+export interface Alerting {
+  notifier: Notifier;
+  store: AlertStateStore;
+  monitor: AlertMonitor;
+  config: Readonly<AlertsConfig>;
+  /** Closes the Redis connection this module opened, if any. */
+  close(): Promise<void>;
+}
+
+export function createChannels(
+  config: AlertsConfig,
+  deps: Pick<AlertingDeps, 'snsClient' | 'http'> = {},
+): AlertChannel[] {
+  const http: HttpChannelOptions = {
+    timeoutMs: config.timeoutMs,
+    retry: { ...DEFAULT_RETRY, retries: config.retries },
+    ...deps.http,
+  };
+  const channels: AlertChannel[] = [];
+  if (config.slack) channels.push(slackChannel({ ...http, ...config.slack }));
+  if (config.dingtalk) channels.push(dingtalkChannel({ ...http, ...config.dingtalk }));
+  if (config.feishu) channels.push(feishuChannel({ ...http, ...config.feishu }));
+  if (config.wecom) channels.push(wecomChannel({ ...http, ...config.wecom }));
+  if (config.teams) channels.push(teamsChannel({ ...http, ...config.teams }));
+  if (config.webhook) channels.push(webhookChannel({ ...http, ...config.webhook }));
+  if (config.sns) {
+    channels.push(snsChannel({ ...config.sns, ...(deps.snsClient ? { client: deps.snsClient } : {}) }));
+  }
+  return channels;
+}
+
+/** Builds the notifier, state store and monitor from a loaded configuration. */
+export async function createAlerting(
+  config: Readonly<AlertsConfig>,
+  deps: AlertingDeps = {},
+): Promise<Alerting> {
+  let close = async () => {};
+  let store: AlertStateStore;
+  switch (config.state.kind) {
+    case 'memory':
+      store = memoryStateStore();
+      break;
+    case 'redis': {
+      let client = deps.redis;
+      if (client === undefined) {
+        const connected = await connectRedis(config.state.url).catch((cause: unknown) => {
+          throw new AirkickError('CONFIG', 'AIRKICK_ALERT_STATE: could not connect to Redis', { cause });
+        });
+        close = () => connected.close();
+        client = connected;
+      }
+      store = redisStateStore(client);
+      break;
+    }
+    case 'airflow-variable':
+      if (deps.airflow === undefined) {
+        throw new AirkickError(
+          'CONFIG',
+          'AIRKICK_ALERT_STATE=airflow-variable (the default) needs an Airflow client',
+        );
+      }
+      store = airflowVariableStateStore(deps.airflow);
+      break;
+  }
+  const notifier = createNotifier({
+    channels: createChannels(config, deps),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+  const monitor = createAlertMonitor({
+    notifier,
+    store,
+    repeatIntervalMs: config.repeatIntervalMs,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+  return { notifier, store, monitor, config, close };
+}
+
+/**
+ * Everything from the environment in one call, for a function's cold start:
+ * `const alerting = createAlertingFromEnv(process.env, { airflow, logger })` at module scope.
+ */
+export async function createAlertingFromEnv(
+  env: Record<string, string | undefined>,
+  deps: AlertingDeps & LoadOptions = {},
+): Promise<Alerting> {
+  const config = await loadAlertsConfig(env, deps.resolver ? { resolver: deps.resolver } : {});
+  return createAlerting(config, deps);
+}

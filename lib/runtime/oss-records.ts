@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { check } from './check.ts';
+import { decodeObjectKey } from './object-key.ts';
+import { requireCreated } from './s3-records.ts';
+import type { UploadRecord } from './upload-record.ts';
+
+const OssEventRecord = z.object({
+  eventName: z.string().min(1),
+  eventSource: z.literal('acs:oss'),
+  eventTime: z.string().min(1),
+  region: z.string().optional(),
+  oss: z.object({
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().int().nonnegative().optional(),
+      eTag: z.string().optional(),
+    }),
+  }),
+  responseElements: z.object({ requestId: z.string().min(1) }).optional(),
+});
+
+/** Reads one `events[]` entry of an FC OSS trigger event. */
+export function fromOssEventRecord(value: unknown, id: string, what: string): UploadRecord {
+  const record = check(OssEventRecord, value, what);
+  // FC delivers "ObjectCreated:PutObject"; the trigger configuration spells it "oss:ObjectCreated:…".
+  requireCreated(record.eventName.replace(/^oss:/, ''), `${what}.eventName`, record.eventName);
+  const { bucket, object } = record.oss;
+  const key = decodeObjectKey(object.key, 'raw');
+  const etag = object.eTag ?? null;
+  // OSS events carry no sequencer; the request id names the write, the ETag its content.
+  const requestId = record.responseElements?.requestId ?? null;
+  return {
+    id,
+    source: 'oss',
+    bucket: bucket.name,
+    key,
+    size: object.size ?? null,
+    etag,
+    eventTime: record.eventTime,
+    region: record.region ?? null,
+    eventName: record.eventName,
+    identity: JSON.stringify(['oss', bucket.name, key, etag, requestId ?? { eventTime: record.eventTime }]),
+  };
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { AirkickError } from '#lib/errors.ts';
+import { check } from './check.ts';
+import { decodeObjectKey } from './object-key.ts';
+import type { UploadRecord } from './upload-record.ts';
+
+const S3NotificationRecord = z.object({
+  eventSource: z.literal('aws:s3'),
+  eventName: z.string().min(1),
+  eventTime: z.string().min(1),
+  awsRegion: z.string().optional(),
+  s3: z.object({
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().int().nonnegative().optional(),
+      eTag: z.string().optional(),
+      // Documented as "object version if bucket is versioning-enabled, otherwise null".
+      versionId: z.string().nullish(),
+      sequencer: z.string().optional(),
+    }),
+  }),
+});
+
+const EventBridgeObjectCreated = z.object({
+  id: z.string().min(1),
+  'detail-type': z.literal('Object Created'),
+  source: z.literal('aws.s3'),
+  time: z.string().min(1),
+  region: z.string().optional(),
+  detail: z.object({
+    bucket: z.object({ name: z.string().min(1) }),
+    object: z.object({
+      key: z.string().min(1),
+      size: z.number().int().nonnegative().optional(),
+      etag: z.string().optional(),
+      'version-id': z.string().optional(),
+      sequencer: z.string().optional(),
+    }),
+  }),
+});
+
+/** The body S3 sends once to a new SQS or SNS destination; it announces no object. */
+export function isS3TestEvent(value: Record<string, unknown>): boolean {
+  return value.Event === 's3:TestEvent' && value.Service === 'Amazon S3';
+}
+
+export function isEventBridgeEvent(value: Record<string, unknown>): boolean {
+  return typeof value['detail-type'] === 'string' && typeof value.source === 'string' && 'detail' in value;
+}
+
+/** Reads one `Records[]` entry of an S3 event notification (Lambda, SQS or SNS destination). */
+export function fromS3NotificationRecord(value: unknown, id: string, what: string): UploadRecord {
+  const record = check(S3NotificationRecord, value, what);
+  requireCreated(record.eventName.replace(/^s3:/, ''), `${what}.eventName`, record.eventName);
+  const { bucket, object } = record.s3;
+  const key = decodeObjectKey(object.key, 'form');
+  const etag = object.eTag ?? null;
+  return {
+    id,
+    source: 's3',
+    bucket: bucket.name,
+    key,
+    size: object.size ?? null,
+    etag,
+    eventTime: record.eventTime,
+    region: record.awsRegion ?? null,
+    eventName: record.eventName,
+    identity: s3Identity(
+      bucket.name,
+      key,
+      object.versionId ?? null,
+      object.sequencer,
+      etag,
+      record.eventTime,
+    ),
+  };
+}
+
+/** Reads an EventBridge "Object Created" event from aws.s3 (direct, or as an SQS body). */
+export function fromEventBridgeObjectCreated(value: unknown, id: string, what: string): UploadRecord {
+  const event = check(EventBridgeObjectCreated, value, what);
+  const { bucket, object } = event.detail;
+  const key = decodeObjectKey(object.key, 'form');
+  const etag = object.etag ?? null;
+  return {
+    id,
+    source: 's3',
+    bucket: bucket.name,
+    key,
+    size: object.size ?? null,
+    etag,
+    eventTime: event.time,
+    region: event.region ?? null,
+    eventName: event['detail-type'],
+    identity: s3Identity(bucket.name, key, object['version-id'] ?? null, object.sequencer, etag, event.time),
+  };
+}
+
+/**
+ * The sequencer orders the events of one key and is repeated verbatim on redelivery, so together
+ * with bucket, key and version it names one object event. Events without a sequencer fall back to
+ * ETag and event time, which a redelivery repeats as well.
+ */
+function s3Identity(
+  bucket: string,
+  key: string,
+  versionId: string | null,
+  sequencer: string | undefined,
+  etag: string | null,
+  eventTime: string,
+): string {
+  const event = sequencer === undefined ? { etag, eventTime } : { sequencer };
+  return JSON.stringify(['s3', bucket, key, versionId, event]);
+}
+
+/** Only creations are uploads; anything else reaching this function is a mis-filtered trigger. */
+export function requireCreated(name: string, where: string, shown: string): void {
+  if (!name.startsWith('ObjectCreated:')) {
+    throw new AirkickError(
+      'BAD_REQUEST',
+      `${where}: expected an ObjectCreated event, got ${JSON.stringify(shown.slice(0, 80))}; filter the trigger to ObjectCreated events`,
+    );
+  }
+}

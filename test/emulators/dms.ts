@@ -1,0 +1,108 @@
+import type { AirflowInfo } from '#test/airflow/airflow.ts';
+import type { AlibabaCredentials } from './acs3.ts';
+import { CliGate, type CliStats } from './cli.ts';
+import { createCounters } from './counters.ts';
+import { dmsGateway } from './dms-gateway.ts';
+import { dmsOpenApi } from './dms-openapi.ts';
+import { listen } from './http.ts';
+import { TokenStore } from './tokens.ts';
+
+export interface DmsEmulatorOptions {
+  /** The one Airflow instance that exists; any other id is answered as not found. */
+  airflowId?: string;
+  region?: string;
+  credentials?: AlibabaCredentials;
+  /** Login token lifetime (documented: 2 hours). */
+  loginTokenTtlMs?: number;
+  /** Session cookie lifetime (the documented example cookie expires after 30 days). */
+  sessionTtlMs?: number;
+  tenantId?: string;
+  workspaceId?: string;
+}
+
+export interface DmsEmulator {
+  /** For `@alicloud/openapi-client` `Config.endpoint` (host:port, used with `protocol: 'http'`). */
+  endpoint: string;
+  airflowId: string;
+  region: string;
+  credentials: AlibabaCredentials;
+  /** What CreateAirflowLoginToken returns as `Data.Host`. */
+  host: string;
+  /** Requests received per route: token (OpenAPI), login, api, command (and `unknown`). */
+  counts(): Record<string, number>;
+  resetCounts(): void;
+  stats(): CliStats;
+  stop(): Promise<void>;
+}
+
+export interface DmsState {
+  airflow: AirflowInfo;
+  airflowId: string;
+  credentials: AlibabaCredentials;
+  /** `/airflow/<tenant>/<workspace>/<AirflowId>`, the path part of `Data.Host`. */
+  hostPath: string;
+  /** Set once the gateway listens. */
+  host: string;
+  sessionTtlMs: number;
+  loginTokens: TokenStore<string>;
+  sessions: TokenStore<string>;
+  nonces: Set<string>;
+  gate: CliGate;
+  hit(route: string): void;
+}
+
+/** Deliberately unlike real AccessKey ids (`LTAI...`), which secret scanners flag. */
+export const DMS_EMULATOR_CREDENTIALS: AlibabaCredentials = {
+  accessKeyId: 'EMULATOR-AK-ID',
+  accessKeySecret: 'emulator-ak-secret-not-a-real-one',
+};
+
+/**
+ * Emulates Alibaba Cloud DMS Airflow: the signed OpenAPI endpoint with CreateAirflowLoginToken and
+ * the instance gateway (`/login`, `/api/v1/...`, `/api/v1/command`), passing through to the real Airflow.
+ *
+ * @example
+ * const dms = await startDmsEmulator(inject('airflow'), { loginTokenTtlMs: 1000 });
+ * const client = new OpenApi.default(new $OpenApi.Config({ endpoint: dms.endpoint, protocol: 'http', ...dms.credentials }));
+ */
+export async function startDmsEmulator(
+  airflow: AirflowInfo,
+  options: DmsEmulatorOptions = {},
+): Promise<DmsEmulator> {
+  const counters = createCounters();
+  const gate = new CliGate();
+  const airflowId = options.airflowId ?? 'af-airkickemulator0001';
+  const sessionTtlMs = options.sessionTtlMs ?? 30 * 24 * 3600_000;
+  const state: DmsState = {
+    airflow,
+    airflowId,
+    credentials: options.credentials ?? DMS_EMULATOR_CREDENTIALS,
+    hostPath: `/airflow/${options.tenantId ?? '33001'}/${options.workspaceId ?? '869152201700'}/${airflowId}`,
+    host: '',
+    sessionTtlMs,
+    loginTokens: new TokenStore(options.loginTokenTtlMs ?? 2 * 3600_000),
+    sessions: new TokenStore(sessionTtlMs),
+    nonces: new Set(),
+    gate,
+    hit: counters.hit,
+  };
+  const gateway = await listen(dmsGateway(state));
+  state.host = `http://127.0.0.1:${gateway.port}${state.hostPath}`;
+  const openApi = await listen(dmsOpenApi(state));
+  return {
+    endpoint: `127.0.0.1:${openApi.port}`,
+    airflowId,
+    region: options.region ?? 'cn-hangzhou',
+    credentials: state.credentials,
+    host: state.host,
+    counts: counters.snapshot,
+    resetCounts() {
+      counters.reset();
+      gate.reset();
+    },
+    stats: () => gate.stats(),
+    async stop() {
+      await Promise.all([openApi.close(), gateway.close()]);
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import type { AirflowInfo } from '#test/airflow/airflow.ts';
+import type { CliStats } from './cli.ts';
+import { CliGate } from './cli.ts';
+import { createCounters } from './counters.ts';
+import { listen } from './http.ts';
+import { mwaaControlPlane } from './mwaa-control-plane.ts';
+import { mwaaWebServer } from './mwaa-web-server.ts';
+import type { AwsCredentials } from './sigv4.ts';
+import { TokenStore } from './tokens.ts';
+
+export interface MwaaEmulatorOptions {
+  /** The one environment that exists; any other name is a ResourceNotFoundException. */
+  environmentName?: string;
+  region?: string;
+  credentials?: AwsCredentials;
+  /** CreateCliToken lifetime (AWS: 60 s). */
+  cliTokenTtlMs?: number;
+  /** CreateWebLoginToken lifetime (AWS: 60 s). */
+  webTokenTtlMs?: number;
+  /** Lifetime of the `session` cookie from `/aws_mwaa/login` (AWS: about 12 h). */
+  sessionTtlMs?: number;
+  /** `denied` answers InvokeRestApi with the AccessDenied a caller without the Airflow role grant gets. */
+  restApi?: 'allowed' | 'denied';
+  /** Extra time each CLI command holds the web server's single CLI slot, to make overlaps observable. */
+  cliDelayMs?: number;
+}
+
+export interface MwaaEmulator {
+  /** Control-plane endpoint for the SDK (`endpoint`, with `disableHostPrefix: true`). */
+  endpoint: string;
+  /** What the token operations return as WebServerHostname (`127.0.0.1:<port>`, plain http). */
+  webServerHostname: string;
+  environmentName: string;
+  region: string;
+  credentials: AwsCredentials;
+  /** Requests received per route: clitoken, webtoken, restapi, cli, login, api (and `unknown`). */
+  counts(): Record<string, number>;
+  resetCounts(): void;
+  stats(): CliStats;
+  stop(): Promise<void>;
+}
+
+/** Shared by the control plane and the web server of one emulated environment. */
+export interface MwaaState {
+  airflow: AirflowInfo;
+  environmentName: string;
+  region: string;
+  credentials: AwsCredentials;
+  /** Set once the web server listens. */
+  webServerHostname: string;
+  restApi: 'allowed' | 'denied';
+  cliDelayMs: number;
+  cliTokens: TokenStore<string>;
+  webTokens: TokenStore<string>;
+  sessions: TokenStore<string>;
+  gate: CliGate;
+  hit(route: string): void;
+}
+
+/** Not a real key: AWS key ids start with AKIA/ASIA, and secret scanners look for exactly that. */
+export const MWAA_EMULATOR_CREDENTIALS: AwsCredentials = {
+  accessKeyId: 'AKIDAIRKICKEMULATOR',
+  secretAccessKey: 'airkick-emulator-secret-key-not-a-real-one',
+};
+
+/**
+ * Emulates one Amazon MWAA environment: the SigV4-signed control plane (CreateCliToken,
+ * CreateWebLoginToken, InvokeRestApi) and the environment's web server (`/aws_mwaa/cli`,
+ * `/aws_mwaa/login`, `/api/v1`), all passing through to the real Airflow.
+ *
+ * @example
+ * const mwaa = await startMwaaEmulator(inject('airflow'), { cliTokenTtlMs: 1000 });
+ * const client = new MWAAClient({ endpoint: mwaa.endpoint, disableHostPrefix: true, region: mwaa.region, credentials: mwaa.credentials });
+ */
+export async function startMwaaEmulator(
+  airflow: AirflowInfo,
+  options: MwaaEmulatorOptions = {},
+): Promise<MwaaEmulator> {
+  const counters = createCounters();
+  const gate = new CliGate();
+  const state: MwaaState = {
+    airflow,
+    environmentName: options.environmentName ?? 'airkick-test',
+    region: options.region ?? 'us-east-1',
+    credentials: options.credentials ?? MWAA_EMULATOR_CREDENTIALS,
+    webServerHostname: '',
+    restApi: options.restApi ?? 'allowed',
+    cliDelayMs: options.cliDelayMs ?? 0,
+    cliTokens: new TokenStore(options.cliTokenTtlMs ?? 60_000),
+    webTokens: new TokenStore(options.webTokenTtlMs ?? 60_000),
+    sessions: new TokenStore(options.sessionTtlMs ?? 12 * 3600_000),
+    gate,
+    hit: counters.hit,
+  };
+  const server = await listen(mwaaWebServer(state));
+  state.webServerHostname = `127.0.0.1:${server.port}`;
+  const control = await listen(mwaaControlPlane(state));
+  return {
+    endpoint: `http://127.0.0.1:${control.port}`,
+    webServerHostname: state.webServerHostname,
+    environmentName: state.environmentName,
+    region: state.region,
+    credentials: state.credentials,
+    counts: counters.snapshot,
+    resetCounts() {
+      counters.reset();
+      gate.reset();
+    },
+    stats: () => gate.stats(),
+    async stop() {
+      await Promise.all([control.close(), server.close()]);
+    },
+  };
+}

@@ -1,0 +1,425 @@
+import OpenApi, { Config, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { CreateCliTokenCommand, CreateWebLoginTokenCommand, MWAAClient } from '@aws-sdk/client-mwaa';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { EXAMPLE_DAGS } from '#test/airflow/airflow.ts';
+import { type DmsEmulator, type DmsEmulatorOptions, startDmsEmulator } from '#test/emulators/dms.ts';
+import { type MwaaEmulator, type MwaaEmulatorOptions, startMwaaEmulator } from '#test/emulators/mwaa.ts';
+
+const airflow = inject('airflow');
+const basic = `Basic ${Buffer.from(`${airflow.username}:${airflow.password}`).toString('base64')}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sortedDagIds = (json: string) => (JSON.parse(json) as { dag_id: string }[]).map((d) => d.dag_id).sort();
+
+/** Airflow's own answer to an unauthenticated call: what both gateways must imitate. */
+async function airflowUnauthenticated(): Promise<unknown> {
+  return (await fetch(`${airflow.baseUrl}/api/v1/dags`)).json();
+}
+
+async function withEmulator<E extends { stop(): Promise<void> }>(emulator: E, fn: (e: E) => Promise<void>) {
+  try {
+    await fn(emulator);
+  } finally {
+    await emulator.stop();
+  }
+}
+
+describe('MWAA emulator', () => {
+  let mwaa: MwaaEmulator;
+  beforeAll(async () => {
+    mwaa = await startMwaaEmulator(airflow);
+  });
+  afterAll(() => mwaa.stop());
+
+  const sdk = (e: MwaaEmulator, secretAccessKey = e.credentials.secretAccessKey) =>
+    new MWAAClient({
+      endpoint: e.endpoint,
+      disableHostPrefix: true,
+      region: e.region,
+      credentials: { accessKeyId: e.credentials.accessKeyId, secretAccessKey },
+      maxAttempts: 1,
+    });
+
+  async function signedPost(e: MwaaEmulator, path: string, input: unknown, signingDate?: Date) {
+    const url = new URL(`${e.endpoint}${path}`);
+    const body = JSON.stringify(input);
+    const signer = new SignatureV4({
+      credentials: e.credentials,
+      region: e.region,
+      service: 'airflow',
+      sha256: Sha256,
+    });
+    const signed = await signer.sign(
+      {
+        method: 'POST',
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path: url.pathname,
+        query: {},
+        headers: { host: url.host, 'content-type': 'application/json' },
+        body,
+      },
+      signingDate ? { signingDate } : {},
+    );
+    const { host: _host, ...headers } = signed.headers;
+    const response = await fetch(url, { method: 'POST', headers, body });
+    return {
+      status: response.status,
+      errorType: response.headers.get('x-amzn-errortype'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
+  }
+
+  const invokeRestApi = (e: MwaaEmulator, input: Record<string, unknown>, name = e.environmentName) =>
+    signedPost(e, `/restapi/${name}`, input);
+
+  async function cli(e: MwaaEmulator, command: string, token?: string) {
+    const bearer =
+      token ?? (await sdk(e).send(new CreateCliTokenCommand({ Name: e.environmentName }))).CliToken;
+    const response = await fetch(`http://${e.webServerHostname}/aws_mwaa/cli`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'text/plain' },
+      body: command,
+    });
+    const text = await response.text();
+    if (response.status !== 200) return { status: response.status, stdout: '', stderr: '', raw: text };
+    const body = JSON.parse(text) as { stdout: string; stderr: string };
+    const decode = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+    return { status: 200, stdout: decode(body.stdout), stderr: decode(body.stderr), raw: text };
+  }
+
+  async function webLogin(e: MwaaEmulator, token?: string) {
+    const webToken =
+      token ?? (await sdk(e).send(new CreateWebLoginTokenCommand({ Name: e.environmentName }))).WebToken;
+    return fetch(`http://${e.webServerHostname}/aws_mwaa/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: webToken ?? '' }),
+      redirect: 'manual',
+    });
+  }
+  const sessionOf = (response: Response) =>
+    /^session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
+
+  it('issues CLI and web login tokens to the real SDK and counts the calls', async () => {
+    mwaa.resetCounts();
+    const client = sdk(mwaa);
+    const cliToken = await client.send(new CreateCliTokenCommand({ Name: mwaa.environmentName }));
+    expect(cliToken.CliToken).toMatch(/^\S{20,}$/);
+    expect(cliToken.WebServerHostname).toBe(mwaa.webServerHostname);
+    const webToken = await client.send(new CreateWebLoginTokenCommand({ Name: mwaa.environmentName }));
+    expect(webToken).toMatchObject({ WebServerHostname: mwaa.webServerHostname });
+    expect(webToken.WebToken).not.toBe(cliToken.CliToken);
+    expect(webToken.IamIdentity).toBeTruthy();
+    expect(webToken.AirflowIdentity).toBeTruthy();
+    expect(mwaa.counts()).toEqual({ clitoken: 1, webtoken: 1 });
+  });
+
+  it('answers an unknown environment with ResourceNotFoundException (404)', async () => {
+    const error = await sdk(mwaa)
+      .send(new CreateCliTokenCommand({ Name: 'no-such-env' }))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } });
+  });
+
+  it('rejects a wrong secret and a stale X-Amz-Date as InvalidSignatureException (403)', async () => {
+    const error = await sdk(mwaa, 'not-the-secret')
+      .send(new CreateCliTokenCommand({ Name: mwaa.environmentName }))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'InvalidSignatureException', $metadata: { httpStatusCode: 403 } });
+    expect(JSON.stringify(error)).not.toContain(mwaa.credentials.secretAccessKey);
+
+    const stale = await signedPost(
+      mwaa,
+      `/clitoken/${mwaa.environmentName}`,
+      {},
+      new Date(Date.now() - 10 * 60_000),
+    );
+    expect(stale).toMatchObject({ status: 403, errorType: 'InvalidSignatureException' });
+    const fresh = await signedPost(mwaa, `/clitoken/${mwaa.environmentName}`, {});
+    expect(fresh.status).toBe(200);
+  });
+
+  it('runs `dags list -o json` through /aws_mwaa/cli with base64 output', async () => {
+    const { status, stdout, raw } = await cli(mwaa, 'dags list -o json');
+    expect(status).toBe(200);
+    const body = JSON.parse(raw) as { stdout: string; stderr: string };
+    expect(body.stdout).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(sortedDagIds(stdout)).toEqual([...EXAMPLE_DAGS].sort());
+  });
+
+  it('splits the command with real shlex, so shell quoting survives the round trip', async () => {
+    const value = `it's {"a": 1}`;
+    const quoted = `'${value.replaceAll("'", `'"'"'`)}'`;
+    expect((await cli(mwaa, `variables set airkick_emulator ${quoted}`)).status).toBe(200);
+    const got = await cli(mwaa, 'variables get airkick_emulator');
+    expect(got.stdout.trim()).toBe(value);
+    expect(mwaa.stats()).toEqual({ maxCliConcurrency: 1, cliOverlaps: 0 });
+  });
+
+  it('answers HTTP 500 for commands MWAA does not support and 403 for a bad token', async () => {
+    expect((await cli(mwaa, 'users list')).status).toBe(500);
+    expect((await cli(mwaa, 'db reset -y')).status).toBe(500);
+    expect((await cli(mwaa, 'version', 'not-a-token')).status).toBe(403);
+  });
+
+  it('refuses an expired CLI token', async () => {
+    await withEmulator(await startMwaaEmulator(airflow, { cliTokenTtlMs: 300 }), async (e) => {
+      const { CliToken } = await sdk(e).send(new CreateCliTokenCommand({ Name: e.environmentName }));
+      await sleep(500);
+      expect((await cli(e, 'version', CliToken)).status).toBe(403);
+    });
+  });
+
+  it('rejects and counts a CLI request that overlaps a running one', async () => {
+    await withEmulator(await startMwaaEmulator(airflow, { cliDelayMs: 1500 }), async (e) => {
+      const client = sdk(e);
+      const tokens = await Promise.all(
+        [1, 2].map(() => client.send(new CreateCliTokenCommand({ Name: e.environmentName }))),
+      );
+      const results = await Promise.all(tokens.map((t) => cli(e, 'version', t.CliToken)));
+      expect(results.map((r) => r.status).sort()).toEqual([200, 503]);
+      expect(results.find((r) => r.status === 200)?.stdout.trim()).toMatch(/^2\.10\.\d+$/);
+      expect(e.stats()).toEqual({ maxCliConcurrency: 2, cliOverlaps: 1 });
+      expect(e.counts().cli).toBe(2);
+    });
+  });
+
+  it('logs in with a web token and passes /api/v1 through to Airflow with the session', async () => {
+    const login = await webLogin(mwaa);
+    expect(login.status).toBe(302);
+    expect(login.headers.get('location')).toBe('/home');
+    expect(login.headers.get('set-cookie')).toMatch(/^session=[^;]+; Path=\/; HttpOnly$/);
+    const cookie = `session=${sessionOf(login)}`;
+
+    const viaGateway = await fetch(`http://${mwaa.webServerHostname}/api/v1/dags?limit=2&order_by=dag_id`, {
+      headers: { cookie },
+    });
+    const direct = await fetch(`${airflow.baseUrl}/api/v1/dags?limit=2&order_by=dag_id`, {
+      headers: { authorization: basic },
+    });
+    expect(viaGateway.status).toBe(200);
+    expect(viaGateway.headers.get('content-type')).toBe(direct.headers.get('content-type'));
+    expect(await viaGateway.json()).toEqual(await direct.json());
+
+    const runId = `emulator-session-${Date.now()}`;
+    const created = await fetch(`http://${mwaa.webServerHostname}/api/v1/dags/airkick_conf/dagRuns`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ dag_run_id: runId, conf: { via: 'mwaa-session' } }),
+    });
+    expect(created.status).toBe(200);
+    expect(await created.json()).toMatchObject({ dag_run_id: runId, conf: { via: 'mwaa-session' } });
+
+    const anonymous = await fetch(`http://${mwaa.webServerHostname}/api/v1/dags`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toBe('application/problem+json');
+    expect(await anonymous.json()).toEqual(await airflowUnauthenticated());
+    expect((await webLogin(mwaa, 'not-a-token')).status).toBe(403);
+  });
+
+  it('expires web login tokens and sessions after their configured lifetimes', async () => {
+    await withEmulator(
+      await startMwaaEmulator(airflow, { webTokenTtlMs: 1500, sessionTtlMs: 3000 }),
+      async (e) => {
+        const { WebToken } = await sdk(e).send(new CreateWebLoginTokenCommand({ Name: e.environmentName }));
+        const login = await webLogin(e, WebToken);
+        expect(login.status).toBe(302);
+        const cookie = `session=${sessionOf(login)}`;
+        expect(
+          (await fetch(`http://${e.webServerHostname}/api/v1/health`, { headers: { cookie } })).status,
+        ).toBe(200);
+        await sleep(3200);
+        expect((await webLogin(e, WebToken)).status).toBe(403);
+        expect(
+          (await fetch(`http://${e.webServerHostname}/api/v1/health`, { headers: { cookie } })).status,
+        ).toBe(401);
+      },
+    );
+  });
+
+  it('proxies InvokeRestApi and maps Airflow errors to RestApiClientException', async () => {
+    mwaa.resetCounts();
+    const ok = await invokeRestApi(mwaa, { Method: 'GET', Path: '/dags', QueryParameters: { limit: 1 } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.RestApiStatusCode).toBe(200);
+    expect((ok.body.RestApiResponse as { dags: unknown[] }).dags).toHaveLength(1);
+
+    const missing = await invokeRestApi(mwaa, { Method: 'GET', Path: '/dags/no_such_dag' });
+    expect(missing).toMatchObject({ status: 400, errorType: 'RestApiClientException' });
+    expect(missing.body).toMatchObject({ RestApiStatusCode: 404, RestApiResponse: { status: 404 } });
+
+    const runId = `emulator-restapi-${Date.now()}`;
+    const trigger = { Method: 'POST', Path: '/dags/airkick_conf/dagRuns', Body: { dag_run_id: runId } };
+    expect((await invokeRestApi(mwaa, trigger)).body).toMatchObject({
+      RestApiStatusCode: 200,
+      RestApiResponse: { dag_run_id: runId },
+    });
+    const duplicate = await invokeRestApi(mwaa, trigger);
+    expect(duplicate).toMatchObject({ status: 400, errorType: 'RestApiClientException' });
+    expect(duplicate.body.RestApiStatusCode).toBe(409);
+
+    const invalid = await invokeRestApi(mwaa, { Method: 'TRACE', Path: '/dags' });
+    expect(invalid).toMatchObject({ status: 400, errorType: 'ValidationException' });
+    const unknown = await invokeRestApi(mwaa, { Method: 'GET', Path: '/dags' }, 'no-such-env');
+    expect(unknown).toMatchObject({ status: 404, errorType: 'ResourceNotFoundException' });
+    expect(mwaa.counts()).toEqual({ restapi: 6 });
+  });
+
+  it('denies InvokeRestApi on the Airflow role when configured to', async () => {
+    const options: MwaaEmulatorOptions = { restApi: 'denied' };
+    await withEmulator(await startMwaaEmulator(airflow, options), async (e) => {
+      const denied = await invokeRestApi(e, { Method: 'GET', Path: '/dags' });
+      expect(denied).toMatchObject({ status: 403, errorType: 'AccessDeniedException' });
+      expect(String(denied.body.Message)).toContain('Airflow role');
+      expect(String(denied.body.Message)).toContain('airflow:InvokeRestApi');
+    });
+  });
+});
+
+describe('DMS emulator', () => {
+  let dms: DmsEmulator;
+  beforeAll(async () => {
+    dms = await startDmsEmulator(airflow);
+  });
+  afterAll(() => dms.stop());
+
+  // Node hands an ESM importer the CommonJS `module.exports`; vitest's loader already unwraps `default`.
+  const OpenApiClient = ((OpenApi as unknown as { default?: unknown }).default ??
+    OpenApi) as typeof OpenApi.default;
+  // callApi reads only optional fields of the runtime options.
+  const runtime = {} as Parameters<OpenApi.default['callApi']>[2];
+
+  async function createLoginToken(
+    e: DmsEmulator,
+    airflowId: string,
+    options: { accessKeySecret?: string; inBody?: boolean } = {},
+  ) {
+    const client = new OpenApiClient(
+      new Config({
+        endpoint: e.endpoint,
+        protocol: 'http',
+        accessKeyId: e.credentials.accessKeyId,
+        accessKeySecret: options.accessKeySecret ?? e.credentials.accessKeySecret,
+      }),
+    );
+    const params = new Params({
+      action: 'CreateAirflowLoginToken',
+      version: '2025-04-14',
+      protocol: 'HTTP',
+      method: 'POST',
+      authType: 'AK',
+      style: 'RPC',
+      pathname: '/',
+      reqBodyType: 'formData',
+      bodyType: 'json',
+    });
+    const request = new OpenApiRequest(
+      options.inBody ? { body: { AirflowId: airflowId } } : { query: { AirflowId: airflowId } },
+    );
+    const response = await client.callApi(params, request, runtime);
+    return response.body as {
+      Success: boolean;
+      Code: string;
+      HttpStatusCode: number;
+      Data: { Token: string; Host: string };
+    };
+  }
+
+  async function login(host: string, token: string) {
+    return fetch(`${host}/login?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
+  }
+  const cookieOf = (response: Response) =>
+    `session=${/^session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1]}`;
+
+  async function command(host: string, cookie: string, text: string) {
+    return fetch(`${host}/api/v1/command?command=${encodeURIComponent(text)}`, {
+      method: 'POST',
+      headers: { cookie },
+    });
+  }
+
+  it('creates a login token through @alicloud/openapi-client (query or form parameters)', async () => {
+    dms.resetCounts();
+    const body = await createLoginToken(dms, dms.airflowId);
+    expect(body).toMatchObject({ Success: true, Code: '200', HttpStatusCode: 200, Data: { Host: dms.host } });
+    expect(body.Data.Host).toMatch(
+      new RegExp(`^http://127\\.0\\.0\\.1:\\d+/airflow/[^/]+/[^/]+/${dms.airflowId}$`),
+    );
+    expect(body.Data.Token).toMatch(/^\S{20,}$/);
+    const viaForm = await createLoginToken(dms, dms.airflowId, { inBody: true });
+    expect(viaForm.Data.Token).not.toBe(body.Data.Token);
+    expect(dms.counts()).toEqual({ token: 2 });
+  });
+
+  it('rejects a wrong AccessKey secret with SignatureDoesNotMatch', async () => {
+    const error = await createLoginToken(dms, dms.airflowId, { accessKeySecret: 'wrong-secret' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'SignatureDoesNotMatch', data: { statusCode: 400 } });
+    expect(String(error)).not.toContain(dms.credentials.accessKeySecret);
+  });
+
+  it('answers an unknown AirflowId with an error body (HttpStatusCode 404)', async () => {
+    const error = await createLoginToken(dms, 'af-doesnotexist').catch((e: unknown) => e);
+    expect(error).toMatchObject({ data: { Success: false, HttpStatusCode: 404, statusCode: 404 } });
+  });
+
+  it('logs in with a 302 and a 30-day session cookie, then passes /api/v1 through', async () => {
+    const { Data } = await createLoginToken(dms, dms.airflowId);
+    const response = await login(Data.Host, Data.Token);
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe(`${new URL(Data.Host).pathname}/home`);
+    const setCookie = response.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^session=[^;]+; Expires=[^;]+ GMT;.*HttpOnly; Path=\//);
+    const expires = Date.parse(/Expires=([^;]+)/.exec(setCookie)?.[1] ?? '');
+    expect(Math.abs(expires - Date.now() - 30 * 24 * 3600_000)).toBeLessThan(60_000);
+    const cookie = cookieOf(response);
+
+    const health = await fetch(`${Data.Host}/api/v1/health`, { headers: { cookie } });
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ metadatabase: { status: 'healthy' } });
+    const viaGateway = await fetch(`${Data.Host}/api/v1/dags?order_by=dag_id`, { headers: { cookie } });
+    const direct = await fetch(`${airflow.baseUrl}/api/v1/dags?order_by=dag_id`, {
+      headers: { authorization: basic },
+    });
+    expect(await viaGateway.json()).toEqual(await direct.json());
+
+    const anonymous = await fetch(`${Data.Host}/api/v1/dags`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toEqual(await airflowUnauthenticated());
+    expect((await login(Data.Host, 'not-a-token')).status).toBe(401);
+  });
+
+  it('runs CLI commands with plain-text output and refuses unsupported ones', async () => {
+    const { Data } = await createLoginToken(dms, dms.airflowId);
+    const cookie = cookieOf(await login(Data.Host, Data.Token));
+    dms.resetCounts();
+
+    const listed = await command(Data.Host, cookie, 'dags list -o json');
+    expect(listed.status).toBe(200);
+    const body = (await listed.json()) as { stdout: string; stderr: string };
+    expect(Object.keys(body).sort()).toEqual(['stderr', 'stdout']);
+    expect(sortedDagIds(body.stdout)).toEqual([...EXAMPLE_DAGS].sort());
+
+    expect((await command(Data.Host, cookie, 'users list')).status).toBe(400);
+    expect((await command(Data.Host, 'session=bogus', 'version')).status).toBe(401);
+    expect(dms.counts()).toEqual({ command: 3 });
+  });
+
+  it('expires login tokens and sessions after their configured lifetimes', async () => {
+    const options: DmsEmulatorOptions = { loginTokenTtlMs: 1500, sessionTtlMs: 3000 };
+    await withEmulator(await startDmsEmulator(airflow, options), async (e) => {
+      const { Data } = await createLoginToken(e, e.airflowId);
+      const first = await login(Data.Host, Data.Token);
+      expect(first.status).toBe(302);
+      const cookie = cookieOf(first);
+      expect((await fetch(`${Data.Host}/api/v1/health`, { headers: { cookie } })).status).toBe(200);
+      await sleep(3200);
+      expect((await login(Data.Host, Data.Token)).status).toBe(401);
+      expect((await fetch(`${Data.Host}/api/v1/health`, { headers: { cookie } })).status).toBe(401);
+    });
+  });
+});

@@ -1,0 +1,109 @@
+/**
+ * The three ways the integration suites reach the one real Airflow: directly (self-hosted), through
+ * the emulated MWAA control plane and web server, and through the emulated DMS OpenAPI and gateway.
+ */
+
+import { createAirflowClient, type Providers } from '#lib/airflow/index.ts';
+import type { AirflowClient } from '#lib/airflow/types.ts';
+import { dmsTransport } from '#lib/auth/dms.ts';
+import { mwaaTransport } from '#lib/auth/mwaa.ts';
+import type { AirflowInfo } from '#test/airflow/airflow.ts';
+import { type DmsEmulatorOptions, startDmsEmulator } from '#test/emulators/dms.ts';
+import { type MwaaEmulatorOptions, startMwaaEmulator } from '#test/emulators/mwaa.ts';
+
+export const allProviders: Providers = { mwaa: mwaaTransport, dms: dmsTransport };
+
+export type TargetKind = 'self-hosted' | 'mwaa' | 'mwaa-session' | 'dms';
+
+export interface Target {
+  kind: TargetKind;
+  /** What a user would put in AIRKICK_ENV. */
+  environment: string;
+  client: AirflowClient;
+  /** Builds another, cold client for the same environment (a new container). */
+  coldClient(): AirflowClient;
+  /** Requests seen by the emulator per route (empty for self-hosted). */
+  counts(): Record<string, number>;
+  resetCounts(): void;
+  maxCliConcurrency(): number;
+  stop(): Promise<void>;
+}
+
+export interface TargetOptions {
+  mwaa?: MwaaEmulatorOptions;
+  dms?: DmsEmulatorOptions;
+}
+
+export async function startTarget(
+  kind: TargetKind,
+  airflow: AirflowInfo,
+  options: TargetOptions = {},
+): Promise<Target> {
+  if (kind === 'self-hosted') {
+    const url = new URL(airflow.baseUrl);
+    url.username = airflow.username;
+    const environment = url.toString().replace(/\/$/, '');
+    const make = (fresh: boolean) =>
+      createAirflowClient(environment, { password: airflow.password, providers: allProviders, fresh });
+    return {
+      kind,
+      environment,
+      client: make(true),
+      coldClient: () => make(true),
+      counts: () => ({}),
+      resetCounts: () => {},
+      maxCliConcurrency: () => 0,
+      stop: async () => {},
+    };
+  }
+  if (kind === 'dms') {
+    const dms = await startDmsEmulator(airflow, options.dms);
+    const environment = `dms://${dms.airflowId}?region=${dms.region}&endpoint=http://${dms.endpoint}`;
+    const make = () =>
+      createAirflowClient(environment, {
+        providers: allProviders,
+        aliyun: { credentials: dms.credentials },
+        fresh: true,
+      });
+    return {
+      kind,
+      environment,
+      client: make(),
+      coldClient: make,
+      counts: dms.counts,
+      resetCounts: dms.resetCounts,
+      maxCliConcurrency: () => dms.stats().maxCliConcurrency,
+      stop: dms.stop,
+    };
+  }
+  const mwaa = await startMwaaEmulator(airflow, options.mwaa);
+  const auth = kind === 'mwaa-session' ? '&auth=session' : '';
+  const environment = `mwaa://${mwaa.environmentName}?region=${mwaa.region}&endpoint=${mwaa.endpoint}${auth}`;
+  const make = () =>
+    createAirflowClient(environment, {
+      providers: allProviders,
+      aws: { credentials: mwaa.credentials },
+      fresh: true,
+    });
+  return {
+    kind,
+    environment,
+    client: make(),
+    coldClient: make,
+    counts: mwaa.counts,
+    resetCounts: mwaa.resetCounts,
+    maxCliConcurrency: () => mwaa.stats().maxCliConcurrency,
+    stop: mwaa.stop,
+  };
+}
+
+/** Basic-auth fetch straight to the real Airflow, to check what arrived there. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary fields of Airflow's JSON answers
+export async function airflowApi(airflow: AirflowInfo, path: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${airflow.baseUrl}/api/v1${path}`, {
+    headers: {
+      authorization: `Basic ${Buffer.from(`${airflow.username}:${airflow.password}`).toString('base64')}`,
+    },
+  });
+  return { status: response.status, body: await response.json() };
+}
