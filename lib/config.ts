@@ -1,0 +1,160 @@
+/**
+ * Function configuration: environment variables -> validated, frozen config, parsed once at cold
+ * start. A missing or wrong setting fails with one message naming each variable and what it expects.
+ */
+import { z } from 'zod';
+import { parseEnvironment } from './environment.ts';
+import { AirkickError } from './errors.ts';
+import { parseUploadRules, type UploadRule } from './jobs/upload-rules.ts';
+
+type Env = Record<string, string | undefined>;
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => ['true', '1', 'yes'].includes(v));
+const list = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()))
+  .pipe(
+    z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expects comma-separated ids (letters, digits, _ . -)')),
+  );
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const jsonObject = z.string().transform((text, ctx) => {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      return value as Record<string, unknown>;
+  } catch {}
+  ctx.addIssue({ code: 'custom', message: 'expects a JSON object, e.g. {"key": "value"}' });
+  return z.NEVER;
+});
+
+/** Reads the variables of `shape` from `env`; empty strings count as unset. */
+function readEnv<S extends z.ZodRawShape>(env: Env, shape: S): z.output<z.ZodObject<S>> {
+  const input = Object.fromEntries(
+    Object.keys(shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const result = z.object(shape).safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const variable = String(issue.path[0]);
+    const message =
+      issue.code === 'invalid_type' && input[variable] === undefined ? 'is required' : issue.message;
+    return `${variable} ${message}`;
+  });
+  throw new AirkickError('CONFIG', `invalid configuration: ${problems.join('; ')}`);
+}
+
+export interface BaseConfig {
+  /** The AIRKICK_ENV string (validated). */
+  environment: string;
+  /** Self-hosted password, or an `ssm:`/`secretsmanager:` reference resolved at cold start. */
+  password: string | undefined;
+}
+
+export function baseConfig(env: Env): BaseConfig {
+  const raw = readEnv(env, {
+    AIRKICK_ENV: z.string().describe('environment'),
+    AIRKICK_AIRFLOW_PASSWORD: z.string().optional(),
+  });
+  try {
+    parseEnvironment(raw.AIRKICK_ENV);
+  } catch (error) {
+    throw new AirkickError('CONFIG', `AIRKICK_ENV: ${(error as Error).message}`);
+  }
+  return { environment: raw.AIRKICK_ENV, password: raw.AIRKICK_AIRFLOW_PASSWORD };
+}
+
+export interface TriggerConfig {
+  dags: string[];
+  /** Conf template; string values may use {{scheduled_time}}, {{scheduled_date}}, {{dag_id}}. */
+  conf: Record<string, unknown>;
+  wait: boolean;
+}
+
+export function triggerConfig(env: Env): Readonly<TriggerConfig> {
+  const raw = readEnv(env, {
+    AIRKICK_TRIGGER_DAGS: list,
+    AIRKICK_TRIGGER_CONF: jsonObject.optional(),
+    AIRKICK_TRIGGER_WAIT: bool.default(false),
+  });
+  return Object.freeze({
+    dags: raw.AIRKICK_TRIGGER_DAGS,
+    conf: raw.AIRKICK_TRIGGER_CONF ?? {},
+    wait: raw.AIRKICK_TRIGGER_WAIT,
+  });
+}
+
+export interface UploadConfig {
+  rules: UploadRule[];
+  mode: 'per-object' | 'per-batch';
+  concurrency: number;
+}
+
+export function uploadConfig(env: Env): Readonly<UploadConfig> {
+  const raw = readEnv(env, {
+    AIRKICK_UPLOAD_MODE: z.enum(['per-object', 'per-batch']).default('per-object'),
+    AIRKICK_UPLOAD_CONCURRENCY: int(1, 64).default(8),
+  });
+  let rules: UploadRule[];
+  try {
+    rules = parseUploadRules(env.AIRKICK_UPLOAD_RULES);
+  } catch (error) {
+    throw new AirkickError('CONFIG', `invalid configuration: ${(error as Error).message}`);
+  }
+  return Object.freeze({ rules, mode: raw.AIRKICK_UPLOAD_MODE, concurrency: raw.AIRKICK_UPLOAD_CONCURRENCY });
+}
+
+export interface HealthConfig {
+  maxHeartbeatAgeSeconds: number;
+  importErrors: boolean;
+  failedRunsDags: string[];
+  /** How far back a failed run counts, normally the check's schedule interval. */
+  failedRunsLookbackMinutes: number;
+}
+
+export function healthConfig(env: Env): Readonly<HealthConfig> {
+  const raw = readEnv(env, {
+    AIRKICK_HEALTH_MAX_HEARTBEAT_AGE_SECONDS: int(5, 86_400).default(120),
+    AIRKICK_HEALTH_IMPORT_ERRORS: bool.default(false),
+    AIRKICK_HEALTH_FAILED_RUNS_DAGS: list.optional(),
+    AIRKICK_HEALTH_FAILED_RUNS_LOOKBACK_MINUTES: int(1, 10_080).default(10),
+  });
+  return Object.freeze({
+    maxHeartbeatAgeSeconds: raw.AIRKICK_HEALTH_MAX_HEARTBEAT_AGE_SECONDS,
+    importErrors: raw.AIRKICK_HEALTH_IMPORT_ERRORS,
+    failedRunsDags: raw.AIRKICK_HEALTH_FAILED_RUNS_DAGS ?? [],
+    failedRunsLookbackMinutes: raw.AIRKICK_HEALTH_FAILED_RUNS_LOOKBACK_MINUTES,
+  });
+}
+
+export interface CleanConfig {
+  retentionDays: number;
+  minRetentionDays: number;
+  force: boolean;
+  tables: string[];
+  dryRun: boolean;
+  skipArchive: boolean;
+  dropArchives: boolean;
+}
+
+export function cleanConfig(env: Env): Readonly<CleanConfig> {
+  const raw = readEnv(env, {
+    AIRKICK_CLEAN_RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(90),
+    AIRKICK_CLEAN_MIN_RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(7),
+    AIRKICK_CLEAN_FORCE: bool.default(false),
+    AIRKICK_CLEAN_TABLES: list.optional(),
+    AIRKICK_CLEAN_DRY_RUN: bool.default(false),
+    AIRKICK_CLEAN_SKIP_ARCHIVE: bool.default(false),
+    AIRKICK_CLEAN_DROP_ARCHIVES: bool.default(false),
+  });
+  return Object.freeze({
+    retentionDays: raw.AIRKICK_CLEAN_RETENTION_DAYS,
+    minRetentionDays: raw.AIRKICK_CLEAN_MIN_RETENTION_DAYS,
+    force: raw.AIRKICK_CLEAN_FORCE,
+    tables: raw.AIRKICK_CLEAN_TABLES ?? [],
+    dryRun: raw.AIRKICK_CLEAN_DRY_RUN,
+    skipArchive: raw.AIRKICK_CLEAN_SKIP_ARCHIVE,
+    dropArchives: raw.AIRKICK_CLEAN_DROP_ARCHIVES,
+  });
+}
