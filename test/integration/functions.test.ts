@@ -210,7 +210,7 @@ describe('on-upload', () => {
       (r) => (r.conf.objects as { bucket: string }[] | undefined)?.[0]?.bucket === bucket,
     );
     expect(runs).toHaveLength(1);
-    expect((runs[0]?.conf.objects as { key: string }[]).map((o) => o.key)).toEqual([
+    expect((runs[0]?.conf.objects as { key: string }[] | undefined)?.map((o) => o.key)).toEqual([
       'incoming/a.csv',
       'incoming/b.csv',
       'incoming/c.csv',

@@ -41,7 +41,11 @@ export function s3Notification(objects: ObjectSpec[]) {
 export function sqsBatch(messages: { id: string; objects: ObjectSpec[] }[]) {
   const [template] = fixture('sqs-s3').Records;
   return {
-    Records: messages.map((m) => ({ ...template, messageId: m.id, body: JSON.stringify(s3Notification(m.objects)) })),
+    Records: messages.map((m) => ({
+      ...template,
+      messageId: m.id,
+      body: JSON.stringify(s3Notification(m.objects)),
+    })),
   };
 }
 
