@@ -19,6 +19,7 @@ import {
   variableKey,
 } from '#lib/alerts/index.ts';
 import { ensurePythonTool } from '#test/airflow/provision.ts';
+import { startTarget } from '#test/support/targets.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Local receivers that check each request the way the vendor documents it.
@@ -480,30 +481,7 @@ describe('alert state stores', () => {
   it('keeps state in an Airflow Variable of the real Airflow and drives the monitor with it', async () => {
     const airflow = inject('airflow');
     const auth = `Basic ${Buffer.from(`${airflow.username}:${airflow.password}`).toString('base64')}`;
-    // STAND-IN for the real AirflowClient (lib/airflow, being written): swap for `client.getVariable/setVariable`.
-    const variables = {
-      async getVariable(key: string): Promise<string | undefined> {
-        const response = await fetch(`${airflow.baseUrl}/api/v1/variables/${encodeURIComponent(key)}`, {
-          headers: { authorization: auth },
-        });
-        if (response.status === 404) return undefined;
-        if (!response.ok) throw new Error(`GET variable answered ${response.status}`);
-        return ((await response.json()) as { value: string }).value;
-      },
-      async setVariable(key: string, value: string): Promise<void> {
-        const headers = { authorization: auth, 'content-type': 'application/json' };
-        const body = JSON.stringify({ key, value });
-        const patch = await fetch(`${airflow.baseUrl}/api/v1/variables/${encodeURIComponent(key)}`, {
-          method: 'PATCH',
-          headers,
-          body,
-        });
-        if (patch.ok) return;
-        if (patch.status !== 404) throw new Error(`PATCH variable answered ${patch.status}`);
-        const post = await fetch(`${airflow.baseUrl}/api/v1/variables`, { method: 'POST', headers, body });
-        if (!post.ok) throw new Error(`POST variable answered ${post.status}`);
-      },
-    };
+    const variables = (await startTarget('self-hosted', airflow)).client;
     const key = `itest:${process.pid}:${Date.now()}`;
     const sent: Alert[] = [];
     let now = 1_700_000_000_000;
