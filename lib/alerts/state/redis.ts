@@ -1,6 +1,7 @@
+import { connectResp } from './resp.ts';
 import { type AlertStateStore, decodeState, encodeState } from './store.ts';
 
-/** The two commands the store needs; a `redis` v5/v6 client satisfies it. */
+/** The two commands the store needs; `connectRedis` and a `redis` v5/v6 client both satisfy it. */
 export interface RedisLike {
   get(key: string): Promise<unknown>;
   set(key: string, value: string): Promise<unknown>;
@@ -20,21 +21,12 @@ export function redisStateStore(client: RedisLike, prefix = DEFAULT_REDIS_PREFIX
   };
 }
 
-/**
- * Connects a `redis` client, loading the package only when Redis is configured. Keep the result at
- * module scope: a warm function reuses the connection.
- */
+/** Connects to Redis; keep the result at module scope so a warm function reuses the connection. */
 export async function connectRedis(url: string): Promise<RedisLike & { close(): Promise<void> }> {
-  const { createClient } = await import('redis');
-  const client = createClient({ url, socket: { connectTimeout: 5_000, reconnectStrategy: false } });
-  // Without a listener an 'error' event would crash the process; failures surface on the next command.
-  client.on('error', () => {});
-  await client.connect();
+  const client = await connectResp(url);
   return {
-    get: (key) => client.get(key),
-    set: (key, value) => client.set(key, value),
-    close: async () => {
-      await client.close();
-    },
+    get: (key) => client.command(['GET', key]),
+    set: (key, value) => client.command(['SET', key, value]),
+    close: () => client.close(),
   };
 }
