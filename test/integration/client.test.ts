@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseCliJson } from '#lib/airflow/cli-args.ts';
+import { createAirflowClient } from '#lib/airflow/index.ts';
 import { isAirkickError } from '#lib/errors.ts';
-import { airflowApi, startTarget, type Target, type TargetKind } from '#test/support/targets.ts';
+import {
+  airflowApi,
+  allProviders,
+  startTarget,
+  type Target,
+  type TargetKind,
+} from '#test/support/targets.ts';
 
 const airflow = inject('airflow');
 const hostileConf = {
@@ -153,7 +160,41 @@ describe.each<TargetKind>(['self-hosted', 'mwaa', 'mwaa-session', 'dms'])('Airfl
   });
 });
 
-describe('expiring credentials', () => {
+describe('credentials', () => {
+  it('a wrong secret is an AUTH error that names no secret, for every provider', async () => {
+    const wrong = 'wrong-secret-value-0123456789';
+    const mwaa = await startTarget('mwaa', airflow);
+    const dms = await startTarget('dms', airflow);
+    try {
+      const clients = [
+        createAirflowClient(mwaa.environment, {
+          providers: allProviders,
+          aws: { credentials: { accessKeyId: 'AKIDAIRKICKEMULATOR', secretAccessKey: wrong } },
+          fresh: true,
+        }),
+        createAirflowClient(dms.environment, {
+          providers: allProviders,
+          aliyun: { credentials: { accessKeyId: 'EMULATOR-AK-ID', accessKeySecret: wrong } },
+          fresh: true,
+        }),
+        createAirflowClient(`${airflow.baseUrl.replace('://', `://${airflow.username}@`)}`, {
+          providers: allProviders,
+          password: wrong,
+          fresh: true,
+        }),
+      ];
+      for (const client of clients) {
+        const error = await client.getVariable('anything').catch((e: unknown) => e);
+        expect(isAirkickError(error, 'AUTH'), String(error)).toBe(true);
+        expect(JSON.stringify({ message: (error as Error).message, ...(error as object) })).not.toContain(
+          wrong,
+        );
+      }
+    } finally {
+      await Promise.all([mwaa.stop(), dms.stop()]);
+    }
+  });
+
   it('MWAA: a CLI token and a web session that expire mid-sequence are refreshed', async () => {
     const target = await startTarget('mwaa-session', airflow, {
       mwaa: { cliTokenTtlMs: 1_000, sessionTtlMs: 1_000 },

@@ -30,7 +30,15 @@ let selfHosted: Target;
 const webhookSecret = 'whsec-functions-test-0123456789';
 let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
 
+// Everything the functions print, to check the log lines' shape and that no secret is in them.
+const printed: string[] = [];
+const write = process.stdout.write.bind(process.stdout);
+
 beforeAll(async () => {
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    printed.push(String(chunk));
+    return write(chunk, ...rest);
+  }) as typeof process.stdout.write;
   [mwaa, dms, selfHosted, receiver] = await Promise.all([
     startTarget('mwaa', airflow),
     startTarget('dms', airflow),
@@ -39,6 +47,7 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
+  process.stdout.write = write;
   await Promise.all([mwaa?.stop(), dms?.stop(), receiver?.stop()]);
 });
 
@@ -349,5 +358,28 @@ describe('db-clean', () => {
   it('on a self-hosted environment says there is no CLI endpoint', async () => {
     const handler = await coldStart('db-clean', 'aws', selfHosted, { AIRKICK_CLEAN_RETENTION_DAYS: '30' });
     await expect(handler({}, lambdaContext())).rejects.toThrow(/has no CLI endpoint/);
+  });
+});
+
+describe('logs', () => {
+  it('are JSON lines keyed by function, cloud, environment, dag and run, and carry no secret', () => {
+    const lines = printed
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const triggered = lines.find((l) => l.message === 'DAG run triggered' && l.cloud === 'aliyun');
+    expect(triggered).toMatchObject({ function: 'trigger-dag', cloud: 'aliyun', dag_id: 'airkick_conf' });
+    expect(String(triggered?.environment)).toMatch(/^dms:\/\//);
+    expect(String(triggered?.run_id)).toMatch(/^airkick__/);
+    const all = printed.join('');
+    for (const secret of [
+      airflow.password,
+      webhookSecret,
+      'airkick-emulator-secret-key-not-a-real-one',
+      'emulator-ak-secret-not-a-real-one',
+    ]) {
+      expect(all).not.toContain(secret);
+    }
   });
 });
