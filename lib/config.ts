@@ -2,35 +2,42 @@
  * Function configuration: environment variables -> validated, frozen config, parsed once at cold
  * start. A missing or wrong setting fails with one message naming each variable and what it expects.
  */
-import { z } from 'zod';
 import { parseEnvironment } from './environment.ts';
 import { AirkickError } from './errors.ts';
 import { parseUploadRules, type UploadRule } from './jobs/upload-rules.ts';
+import * as z from './zod.ts';
 
 type Env = Record<string, string | undefined>;
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => ['true', '1', 'yes'].includes(v));
-const list = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()))
-  .pipe(
-    z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expects comma-separated ids (letters, digits, _ . -)')),
-  );
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const jsonObject = z.string().transform((text, ctx) => {
-  try {
-    const value = JSON.parse(text) as unknown;
-    if (value !== null && typeof value === 'object' && !Array.isArray(value))
-      return value as Record<string, unknown>;
-  } catch {}
-  ctx.addIssue({ code: 'custom', message: 'expects a JSON object, e.g. {"key": "value"}' });
-  return z.NEVER;
-});
+const bool = z.pipe(
+  z.enum(['true', 'false', '1', '0', 'yes', 'no']),
+  z.transform((v) => ['true', '1', 'yes'].includes(v)),
+);
+const list = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((v) => v.split(',').map((s) => s.trim())),
+  ),
+  z.array(
+    z.string().check(z.regex(/^[A-Za-z0-9_.-]+$/, 'expects comma-separated ids (letters, digits, _ . -)')),
+  ),
+);
+const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
+const jsonObject = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    try {
+      const value = JSON.parse(text) as unknown;
+      if (value !== null && typeof value === 'object' && !Array.isArray(value))
+        return value as Record<string, unknown>;
+    } catch {}
+    ctx.issues.push({ code: 'custom', message: 'expects a JSON object, e.g. {"key": "value"}', input: text });
+    return z.NEVER;
+  }),
+);
 
 /** Reads the variables of `shape` from `env`; empty strings count as unset. */
-function readEnv<S extends z.ZodRawShape>(env: Env, shape: S): z.output<z.ZodObject<S>> {
+function readEnv<S extends z.core.$ZodShape>(env: Env, shape: S): z.output<z.ZodMiniObject<S>> {
   const input = Object.fromEntries(
     Object.keys(shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
   );
@@ -54,8 +61,8 @@ export interface BaseConfig {
 
 export function baseConfig(env: Env): BaseConfig {
   const raw = readEnv(env, {
-    AIRKICK_ENV: z.string().describe('environment'),
-    AIRKICK_AIRFLOW_PASSWORD: z.string().optional(),
+    AIRKICK_ENV: z.string().check(z.describe('environment')),
+    AIRKICK_AIRFLOW_PASSWORD: z.optional(z.string()),
   });
   try {
     parseEnvironment(raw.AIRKICK_ENV);
@@ -75,8 +82,8 @@ export interface TriggerConfig {
 export function triggerConfig(env: Env): Readonly<TriggerConfig> {
   const raw = readEnv(env, {
     AIRKICK_TRIGGER_DAGS: list,
-    AIRKICK_TRIGGER_CONF: jsonObject.optional(),
-    AIRKICK_TRIGGER_WAIT: bool.default(false),
+    AIRKICK_TRIGGER_CONF: z.optional(jsonObject),
+    AIRKICK_TRIGGER_WAIT: z._default(bool, false),
   });
   return Object.freeze({
     dags: raw.AIRKICK_TRIGGER_DAGS,
@@ -93,8 +100,8 @@ export interface UploadConfig {
 
 export function uploadConfig(env: Env): Readonly<UploadConfig> {
   const raw = readEnv(env, {
-    AIRKICK_UPLOAD_MODE: z.enum(['per-object', 'per-batch']).default('per-object'),
-    AIRKICK_UPLOAD_CONCURRENCY: int(1, 64).default(8),
+    AIRKICK_UPLOAD_MODE: z._default(z.enum(['per-object', 'per-batch']), 'per-object'),
+    AIRKICK_UPLOAD_CONCURRENCY: z._default(int(1, 64), 8),
   });
   let rules: UploadRule[];
   try {
@@ -115,10 +122,10 @@ export interface HealthConfig {
 
 export function healthConfig(env: Env): Readonly<HealthConfig> {
   const raw = readEnv(env, {
-    AIRKICK_HEALTH_MAX_HEARTBEAT_AGE_SECONDS: int(5, 86_400).default(120),
-    AIRKICK_HEALTH_IMPORT_ERRORS: bool.default(false),
-    AIRKICK_HEALTH_FAILED_RUNS_DAGS: list.optional(),
-    AIRKICK_HEALTH_FAILED_RUNS_LOOKBACK_MINUTES: int(1, 10_080).default(10),
+    AIRKICK_HEALTH_MAX_HEARTBEAT_AGE_SECONDS: z._default(int(5, 86_400), 120),
+    AIRKICK_HEALTH_IMPORT_ERRORS: z._default(bool, false),
+    AIRKICK_HEALTH_FAILED_RUNS_DAGS: z.optional(list),
+    AIRKICK_HEALTH_FAILED_RUNS_LOOKBACK_MINUTES: z._default(int(1, 10_080), 10),
   });
   return Object.freeze({
     maxHeartbeatAgeSeconds: raw.AIRKICK_HEALTH_MAX_HEARTBEAT_AGE_SECONDS,
@@ -140,13 +147,13 @@ export interface CleanConfig {
 
 export function cleanConfig(env: Env): Readonly<CleanConfig> {
   const raw = readEnv(env, {
-    AIRKICK_CLEAN_RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(90),
-    AIRKICK_CLEAN_MIN_RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(7),
-    AIRKICK_CLEAN_FORCE: bool.default(false),
-    AIRKICK_CLEAN_TABLES: list.optional(),
-    AIRKICK_CLEAN_DRY_RUN: bool.default(false),
-    AIRKICK_CLEAN_SKIP_ARCHIVE: bool.default(false),
-    AIRKICK_CLEAN_DROP_ARCHIVES: bool.default(false),
+    AIRKICK_CLEAN_RETENTION_DAYS: z._default(z.coerce.number().check(z.gte(0), z.lte(36_500)), 90),
+    AIRKICK_CLEAN_MIN_RETENTION_DAYS: z._default(z.coerce.number().check(z.gte(0), z.lte(36_500)), 7),
+    AIRKICK_CLEAN_FORCE: z._default(bool, false),
+    AIRKICK_CLEAN_TABLES: z.optional(list),
+    AIRKICK_CLEAN_DRY_RUN: z._default(bool, false),
+    AIRKICK_CLEAN_SKIP_ARCHIVE: z._default(bool, false),
+    AIRKICK_CLEAN_DROP_ARCHIVES: z._default(bool, false),
   });
   return Object.freeze({
     retentionDays: raw.AIRKICK_CLEAN_RETENTION_DAYS,

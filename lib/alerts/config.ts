@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { AirkickError } from '#lib/errors.ts';
+import * as z from '#lib/zod.ts';
 import {
   awsSecretResolver,
   parseSecretReference,
@@ -64,43 +64,46 @@ function isRedisUrl(value: string): boolean {
 }
 
 const isRef = (value: string) => parseSecretReference(value) !== undefined;
-const urlOrRef = z.string().refine((v) => isWebhookUrl(v) || isRef(v), { message: URL_HINT });
-const secretOrRef = z.string().min(1, { message: `expects a non-empty secret ${REF_HINT}` });
+const urlOrRef = z.string().check(z.refine((v) => isWebhookUrl(v) || isRef(v), { message: URL_HINT }));
+const secretOrRef = z.string().check(z.minLength(1, { message: `expects a non-empty secret ${REF_HINT}` }));
 const integer = (min: number, max: number) =>
   z
-    .string()
-    .regex(/^\d+$/, { message: `expects a whole number from ${min} to ${max}` })
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, { message: `expects a whole number from ${min} to ${max}` });
+    .pipe(
+      z.string().check(z.regex(/^\d+$/, { message: `expects a whole number from ${min} to ${max}` })),
+      z.transform(Number),
+    )
+    .check(
+      z.refine((n) => n >= min && n <= max, { message: `expects a whole number from ${min} to ${max}` }),
+    );
 
-const envSchema = z
-  .object({
-    [ALERT_ENV.slackUrl]: urlOrRef.optional(),
-    [ALERT_ENV.dingtalkUrl]: urlOrRef.optional(),
-    [ALERT_ENV.dingtalkSecret]: secretOrRef.optional(),
-    [ALERT_ENV.feishuUrl]: urlOrRef.optional(),
-    [ALERT_ENV.feishuSecret]: secretOrRef.optional(),
-    [ALERT_ENV.wecomUrl]: urlOrRef.optional(),
-    [ALERT_ENV.teamsUrl]: urlOrRef.optional(),
-    [ALERT_ENV.webhookUrl]: urlOrRef.optional(),
-    [ALERT_ENV.webhookSecret]: secretOrRef.optional(),
-    [ALERT_ENV.snsTopicArn]: z
-      .string()
-      .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, {
+const envSchema = z.strictObject({
+  [ALERT_ENV.slackUrl]: z.optional(urlOrRef),
+  [ALERT_ENV.dingtalkUrl]: z.optional(urlOrRef),
+  [ALERT_ENV.dingtalkSecret]: z.optional(secretOrRef),
+  [ALERT_ENV.feishuUrl]: z.optional(urlOrRef),
+  [ALERT_ENV.feishuSecret]: z.optional(secretOrRef),
+  [ALERT_ENV.wecomUrl]: z.optional(urlOrRef),
+  [ALERT_ENV.teamsUrl]: z.optional(urlOrRef),
+  [ALERT_ENV.webhookUrl]: z.optional(urlOrRef),
+  [ALERT_ENV.webhookSecret]: z.optional(secretOrRef),
+  [ALERT_ENV.snsTopicArn]: z.optional(
+    z.string().check(
+      z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, {
         message: 'expects an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)',
-      })
-      .optional(),
-    [ALERT_ENV.repeatMinutes]: integer(0, 10_080).optional(),
-    [ALERT_ENV.state]: z
-      .string()
-      .refine((v) => v === 'airflow-variable' || v === 'memory' || isRedisUrl(v) || isRef(v), {
+      }),
+    ),
+  ),
+  [ALERT_ENV.repeatMinutes]: z.optional(integer(0, 10_080)),
+  [ALERT_ENV.state]: z.optional(
+    z.string().check(
+      z.refine((v) => v === 'airflow-variable' || v === 'memory' || isRedisUrl(v) || isRef(v), {
         message: `expects airflow-variable, memory, or a redis:// or rediss:// URL ${REF_HINT}`,
-      })
-      .optional(),
-    [ALERT_ENV.timeoutMs]: integer(100, 60_000).optional(),
-    [ALERT_ENV.retries]: integer(0, 10).optional(),
-  })
-  .strict();
+      }),
+    ),
+  ),
+  [ALERT_ENV.timeoutMs]: z.optional(integer(100, 60_000)),
+  [ALERT_ENV.retries]: z.optional(integer(0, 10)),
+});
 
 export type AlertsEnv = z.output<typeof envSchema>;
 

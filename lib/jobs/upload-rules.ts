@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { AirkickError } from '#lib/errors.ts';
 import type { UploadRecord } from '#lib/runtime/upload-record.ts';
+import * as z from '#lib/zod.ts';
 
 export const UPLOAD_RULES_ENV = 'AIRKICK_UPLOAD_RULES';
 
@@ -12,15 +12,17 @@ const DAG_ID = /^[\w.-]{1,250}$/;
  * silently widening the match.
  */
 export const UploadRuleSchema = z.strictObject({
-  bucket: z.string().min(1).optional(),
-  prefix: z.string().min(1).optional(),
-  suffix: z.string().min(1).optional(),
-  dagId: z.string().regex(DAG_ID, { message: 'expects an Airflow DAG id (letters, digits, _ . -)' }),
-  conf: z.record(z.string(), z.unknown()).optional(),
+  bucket: z.optional(z.string().check(z.minLength(1))),
+  prefix: z.optional(z.string().check(z.minLength(1))),
+  suffix: z.optional(z.string().check(z.minLength(1))),
+  dagId: z.string().check(z.regex(DAG_ID, { message: 'expects an Airflow DAG id (letters, digits, _ . -)' })),
+  conf: z.optional(z.record(z.string(), z.unknown())),
 });
 
 /** `AIRKICK_UPLOAD_RULES`: a JSON array of rules, tried in order. */
-export const UploadRulesSchema = z.array(UploadRuleSchema).min(1, { message: 'expects at least one rule' });
+export const UploadRulesSchema = z
+  .array(UploadRuleSchema)
+  .check(z.minLength(1, { message: 'expects at least one rule' }));
 
 export type UploadRule = z.output<typeof UploadRuleSchema>;
 

@@ -1,5 +1,5 @@
-import type { z } from 'zod';
 import { AirkickError } from '#lib/errors.ts';
+import type * as z from '#lib/zod.ts';
 
 const MAX_ISSUES = 3;
 
@@ -7,7 +7,7 @@ const MAX_ISSUES = 3;
  * Validates with a zod schema and reports the failing paths, never the values: zod's messages name
  * the expected and received types only.
  */
-export function check<T extends z.ZodType>(schema: T, value: unknown, what: string): z.output<T> {
+export function check<T extends z.ZodMiniType>(schema: T, value: unknown, what: string): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, MAX_ISSUES).map((issue) => {

@@ -1,23 +1,23 @@
-import { z } from 'zod';
+import * as z from '#lib/zod.ts';
 import { check } from './check.ts';
 import { decodeObjectKey } from './object-key.ts';
 import { requireCreated } from './s3-records.ts';
 import type { UploadRecord } from './upload-record.ts';
 
 const OssEventRecord = z.object({
-  eventName: z.string().min(1),
+  eventName: z.string().check(z.minLength(1)),
   eventSource: z.literal('acs:oss'),
-  eventTime: z.string().min(1),
-  region: z.string().optional(),
+  eventTime: z.string().check(z.minLength(1)),
+  region: z.optional(z.string()),
   oss: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
+    bucket: z.object({ name: z.string().check(z.minLength(1)) }),
     object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().nonnegative().optional(),
-      eTag: z.string().optional(),
+      key: z.string().check(z.minLength(1)),
+      size: z.optional(z.number().check(z.int(), z.gte(0))),
+      eTag: z.optional(z.string()),
     }),
   }),
-  responseElements: z.object({ requestId: z.string().min(1) }).optional(),
+  responseElements: z.optional(z.object({ requestId: z.string().check(z.minLength(1)) })),
 });
 
 /** Reads one `events[]` entry of an FC OSS trigger event. */

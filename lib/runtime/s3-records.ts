@@ -1,41 +1,41 @@
-import { z } from 'zod';
 import { AirkickError } from '#lib/errors.ts';
+import * as z from '#lib/zod.ts';
 import { check } from './check.ts';
 import { decodeObjectKey } from './object-key.ts';
 import type { UploadRecord } from './upload-record.ts';
 
 const S3NotificationRecord = z.object({
   eventSource: z.literal('aws:s3'),
-  eventName: z.string().min(1),
-  eventTime: z.string().min(1),
-  awsRegion: z.string().optional(),
+  eventName: z.string().check(z.minLength(1)),
+  eventTime: z.string().check(z.minLength(1)),
+  awsRegion: z.optional(z.string()),
   s3: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
+    bucket: z.object({ name: z.string().check(z.minLength(1)) }),
     object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().nonnegative().optional(),
-      eTag: z.string().optional(),
+      key: z.string().check(z.minLength(1)),
+      size: z.optional(z.number().check(z.int(), z.gte(0))),
+      eTag: z.optional(z.string()),
       // Documented as "object version if bucket is versioning-enabled, otherwise null".
-      versionId: z.string().nullish(),
-      sequencer: z.string().optional(),
+      versionId: z.nullish(z.string()),
+      sequencer: z.optional(z.string()),
     }),
   }),
 });
 
 const EventBridgeObjectCreated = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   'detail-type': z.literal('Object Created'),
   source: z.literal('aws.s3'),
-  time: z.string().min(1),
-  region: z.string().optional(),
+  time: z.string().check(z.minLength(1)),
+  region: z.optional(z.string()),
   detail: z.object({
-    bucket: z.object({ name: z.string().min(1) }),
+    bucket: z.object({ name: z.string().check(z.minLength(1)) }),
     object: z.object({
-      key: z.string().min(1),
-      size: z.number().int().nonnegative().optional(),
-      etag: z.string().optional(),
-      'version-id': z.string().optional(),
-      sequencer: z.string().optional(),
+      key: z.string().check(z.minLength(1)),
+      size: z.optional(z.number().check(z.int(), z.gte(0))),
+      etag: z.optional(z.string()),
+      'version-id': z.optional(z.string()),
+      sequencer: z.optional(z.string()),
     }),
   }),
 });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '#lib/zod.ts';
 import type { AlertState } from './decide.ts';
 
 /** Where alert states live between invocations. Implementations only read and write; the logic is in `decideAlert`. */
