@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, wri
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type AirflowEnv, cacheRoot, ensureAirflowEnv, envKey } from './provision.ts';
+import { type AirflowEnv, cacheRoot, ensureAirflowEnv, envKey, isAlive } from './provision.ts';
 
 export const DAGS_FOLDER = join(import.meta.dirname, 'dags');
 export const EXAMPLE_DAGS = ['airkick_conf', 'airkick_fail', 'airkick_slow'] as const;
@@ -317,15 +317,6 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
       resolve();
     });
   });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Kills what an earlier, killed run left behind (its owner process is gone) and drops its database. */

@@ -113,7 +113,7 @@ async function withInstallLock<T>(venv: string, fn: () => Promise<T>): Promise<T
   }
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -3,13 +3,13 @@
  * the emulated MWAA control plane and web server, and through the emulated DMS OpenAPI and gateway.
  */
 
-import { createAirflowClient, type Providers } from '#lib/airflow/index.ts';
+import { type ClientOptions, createAirflowClient, type Providers } from '#lib/airflow/index.ts';
 import type { AirflowClient } from '#lib/airflow/types.ts';
 import { dmsTransport } from '#lib/auth/dms.ts';
 import { mwaaTransport } from '#lib/auth/mwaa.ts';
 import type { AirflowInfo } from '#test/airflow/airflow.ts';
 import { type DmsEmulatorOptions, startDmsEmulator } from '#test/emulators/dms.ts';
-import { type MwaaEmulatorOptions, startMwaaEmulator } from '#test/emulators/mwaa.ts';
+import { type MwaaEmulator, type MwaaEmulatorOptions, startMwaaEmulator } from '#test/emulators/mwaa.ts';
 
 export const allProviders: Providers = { mwaa: mwaaTransport, dms: dmsTransport };
 
@@ -58,42 +58,40 @@ export async function startTarget(
   }
   if (kind === 'dms') {
     const dms = await startDmsEmulator(airflow, options.dms);
-    const environment = `dms://${dms.airflowId}?region=${dms.region}&endpoint=http://${dms.endpoint}`;
-    const make = () =>
-      createAirflowClient(environment, {
-        providers: allProviders,
-        aliyun: { credentials: dms.credentials },
-        fresh: true,
-      });
-    return {
+    return emulated(
       kind,
-      environment,
-      client: make(),
-      coldClient: make,
-      counts: dms.counts,
-      resetCounts: dms.resetCounts,
-      maxCliConcurrency: () => dms.stats().maxCliConcurrency,
-      stop: dms.stop,
-    };
+      `dms://${dms.airflowId}?region=${dms.region}&endpoint=http://${dms.endpoint}`,
+      dms,
+      {
+        aliyun: { credentials: dms.credentials },
+      },
+    );
   }
   const mwaa = await startMwaaEmulator(airflow, options.mwaa);
   const auth = kind === 'mwaa-session' ? '&auth=session' : '';
   const environment = `mwaa://${mwaa.environmentName}?region=${mwaa.region}&endpoint=${mwaa.endpoint}${auth}`;
+  return emulated(kind, environment, mwaa, { aws: { credentials: mwaa.credentials } });
+}
+
+type Emulator = Pick<MwaaEmulator, 'counts' | 'resetCounts' | 'stats' | 'stop'>;
+
+function emulated(
+  kind: TargetKind,
+  environment: string,
+  emulator: Emulator,
+  credentials: Pick<ClientOptions, 'aws' | 'aliyun'>,
+): Target {
   const make = () =>
-    createAirflowClient(environment, {
-      providers: allProviders,
-      aws: { credentials: mwaa.credentials },
-      fresh: true,
-    });
+    createAirflowClient(environment, { providers: allProviders, fresh: true, ...credentials });
   return {
     kind,
     environment,
     client: make(),
     coldClient: make,
-    counts: mwaa.counts,
-    resetCounts: mwaa.resetCounts,
-    maxCliConcurrency: () => mwaa.stats().maxCliConcurrency,
-    stop: mwaa.stop,
+    counts: emulator.counts,
+    resetCounts: emulator.resetCounts,
+    maxCliConcurrency: () => emulator.stats().maxCliConcurrency,
+    stop: emulator.stop,
   };
 }
 
