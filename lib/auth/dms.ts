@@ -155,6 +155,18 @@ async function createLoginToken(
     bodyType: 'json',
   });
   const request = new openapi.OpenApiRequest({ query: { AirflowId: spec.airflowId } });
+  try {
+    // Resolve the credential chain apart from the call, so "no credentials" is AUTH, not a network error.
+    await api.getAccessKeyId();
+  } catch (cause) {
+    throw new AirkickError(
+      'AUTH',
+      `no Alibaba Cloud credentials to call CreateAirflowLoginToken: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
+  }
   let body: Record<string, unknown>;
   try {
     const answer = await api.callApi(params, request, new RuntimeOptions({ readTimeout: 10_000 }));

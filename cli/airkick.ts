@@ -1,0 +1,8 @@
+/** The `airkick` operator CLI; `cli/bin.js` runs this file through tsx. */
+import { main } from './main.ts';
+
+process.exitCode = await main(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+});
