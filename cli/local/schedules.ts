@@ -8,9 +8,10 @@
  * EventBridge starts counting when the rule is created, which has no local equivalent, and fixed
  * multiples give the same slots on every start.
  */
+
+import { loadServerless } from '#cli/local/config-files.ts';
+import { type CronSchedule, nextFireTimes, parseAwsCron } from '#cli/local/cron.ts';
 import type { FunctionName } from '#lib/runtime/function.ts';
-import { loadServerless } from '#test/deploy/config-files.ts';
-import { type CronSchedule, nextFireTimes, parseAwsCron } from '#test/deploy/cron.ts';
 
 export type Expression =
   | { kind: 'cron'; text: string; cron: CronSchedule }

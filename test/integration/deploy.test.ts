@@ -11,8 +11,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadServerless, loadSYaml, ROOT, unresolvedReferences } from '#cli/local/config-files.ts';
 import { parseScheduleEvent } from '#lib/runtime/schedule-event.ts';
-import { loadServerless, loadSYaml, ROOT, unresolvedReferences } from '#test/deploy/config-files.ts';
 import { type Fc3Props, sYaml } from '#test/deploy/fc3-schema.ts';
 import { hasNetworkNamespace, runNodeOffline } from '#test/deploy/offline.ts';
 

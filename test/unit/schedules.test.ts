@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadServerless, loadSYaml } from '#test/deploy/config-files.ts';
-import { CronError, nextFireTimes, parseAwsCron, parseFcCron } from '#test/deploy/cron.ts';
+import { loadServerless, loadSYaml } from '#cli/local/config-files.ts';
+import { CronError, nextFireTimes, parseAwsCron, parseFcCron } from '#cli/local/cron.ts';
 
 const iso = (dates: Date[]) => dates.map((d) => d.toISOString());
 
