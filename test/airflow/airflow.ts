@@ -63,7 +63,11 @@ export async function startAirflow(options: StartOptions = {}): Promise<AirflowI
 
   const children: Partial<Record<Component, ChildProcess>> = {};
   const killAll = () => {
-    for (const child of Object.values(children)) killGroup(child.pid, 'SIGKILL');
+    // The scheduler's DagFileProcessorManager runs in a process group of its own: kill every descendant.
+    const pids = Object.values(children).flatMap((child) =>
+      child.pid ? [child.pid, ...descendants(child.pid)] : [],
+    );
+    for (const pid of pids) killGroup(pid, 'SIGKILL');
   };
   process.once('exit', killAll);
   const savePids = () =>
@@ -297,6 +301,30 @@ function spawnComponent(airflowBin: string, args: string[], env: Record<string, 
   const out = openSync(logFile, 'a');
   // Own process group, so stopping it also stops gunicorn workers and task processes.
   return spawn(airflowBin, args, { env, detached: true, stdio: ['ignore', out, out] });
+}
+
+/** Every process below `root`, from /proc (Linux). */
+function descendants(root: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of parents.get(queue.shift() as number) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
