@@ -114,6 +114,9 @@ describe('npm start', () => {
     process.kill(-pgid, 'SIGINT');
     expect(await exited).toBe(0);
     expect(lines.at(-1)?.message).toBe('stopped');
+    // Helpers such as tsx's esbuild service end right after their parent: give them a moment.
+    for (let i = 0; i < 50 && groupMembers(pgid).length > 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect(groupMembers(pgid)).toEqual([]);
     expect(stderr).toBe('');
   });
