@@ -40,6 +40,17 @@ export class RestAirflowClient implements AirflowClient {
   }
 
   async triggerDagRun(input: TriggerInput, options: CallOptions = {}): Promise<TriggerResult> {
+    const created = await this.#postDagRun(input, options);
+    if (created) return { run: toDagRun(created.body), alreadyTriggered: false };
+    return { run: await this.getDagRun(input.dagId, input.runId as string, options), alreadyTriggered: true };
+  }
+
+  async submitDagRun(input: TriggerInput & { runId: string }, options: CallOptions = {}) {
+    return { alreadyTriggered: (await this.#postDagRun(input, options)) === undefined };
+  }
+
+  /** The created run, or undefined when a run with the same id exists (409). */
+  async #postDagRun(input: TriggerInput, options: CallOptions): Promise<{ body: unknown } | undefined> {
     const body: Record<string, unknown> = { conf: input.conf ?? {} };
     if (input.runId !== undefined) body.dag_run_id = input.runId;
     if (input.logicalDate !== undefined) body.logical_date = input.logicalDate;
@@ -48,12 +59,9 @@ export class RestAirflowClient implements AirflowClient {
     // Without a run id a retried POST could start a second run, so it is sent exactly once.
     const idempotent = input.runId !== undefined;
     try {
-      const run = await this.#call('trigger DAG run', request, options, idempotent);
-      return { run: toDagRun(run), alreadyTriggered: false };
+      return { body: await this.#call('trigger DAG run', request, options, idempotent) };
     } catch (error) {
-      if (isAirkickError(error, 'CONFLICT') && input.runId !== undefined) {
-        return { run: await this.getDagRun(input.dagId, input.runId, options), alreadyTriggered: true };
-      }
+      if (isAirkickError(error, 'CONFLICT') && input.runId !== undefined) return undefined;
       throw error;
     }
   }

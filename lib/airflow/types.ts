@@ -85,6 +85,14 @@ export interface AirflowClient {
   uiUrl(dagId?: string, runId?: string): string | undefined;
 
   triggerDagRun(input: TriggerInput, options?: CallOptions): Promise<TriggerResult>;
+  /**
+   * Triggers like `triggerDagRun` but does not read the existing run on a duplicate run id: one
+   * request per trigger even when an event is delivered again (uploads, where only the fact counts).
+   */
+  submitDagRun(
+    input: TriggerInput & { runId: string },
+    options?: CallOptions,
+  ): Promise<{ alreadyTriggered: boolean }>;
   getDagRun(dagId: string, runId: string, options?: CallOptions): Promise<DagRun>;
   /** Polls until the run is `success` or `failed`; throws `TIMEOUT` when the deadline comes first. */
   waitForDagRun(dagId: string, runId: string, options?: WaitOptions): Promise<DagRun>;

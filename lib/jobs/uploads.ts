@@ -98,7 +98,7 @@ async function triggerOne(
   const conf = !perBatch && first ? uploadConf(first, rule) : batchConf(records, rule);
   const ids = records.map((r) => r.id);
   try {
-    const { alreadyTriggered } = await ctx.client.triggerDagRun(
+    const { alreadyTriggered } = await ctx.client.submitDagRun(
       { dagId: rule.dagId, runId, conf, note: 'airkick on-upload' },
       { deadline: ctx.deadline },
     );

@@ -1,7 +1,6 @@
 /** AWS Lambda: a middy stack with the Powertools logger and metrics around a job. */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { SNSClient } from '@aws-sdk/client-sns';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { awsSecretResolver } from '../alerts/index.ts';
@@ -19,7 +18,6 @@ export function lambdaFunction<C>(name: FunctionName, parse: (env: Env) => C, en
       cloud: 'aws',
       providers: { mwaa: mwaaTransport },
       resolver: awsSecretResolver,
-      alerting: { snsClient: new SNSClient({}) },
     },
     env,
   );

@@ -59,6 +59,19 @@ describe.each<TargetKind>(['self-hosted', 'mwaa', 'mwaa-session', 'dms'])('Airfl
     expect(JSON.parse(xcom.body.value)).toEqual(hostileConf);
   });
 
+  it('submitDagRun reports a duplicate with one request, without reading the run', async () => {
+    const runId = `submit-${kind}-${uid()}`;
+    expect(await target.client.submitDagRun({ dagId: 'airkick_slow', runId, conf: { seconds: 0 } })).toEqual({
+      alreadyTriggered: false,
+    });
+    target.resetCounts();
+    expect(await target.client.submitDagRun({ dagId: 'airkick_slow', runId })).toEqual({
+      alreadyTriggered: true,
+    });
+    const counted = Object.values(target.counts()).reduce((a, b) => a + b, 0);
+    expect(counted).toBe(kind === 'self-hosted' ? 0 : 1);
+  });
+
   it('waits for a run that fails and lists it among failed runs', async () => {
     const { run } = await target.client.triggerDagRun({
       dagId: 'airkick_fail',

@@ -1,0 +1,247 @@
+/**
+ * Upload storm: N object uploads through the on-upload Lambda handler (SQS batches of 10, several
+ * invocations in flight, as SQS pollers deliver them) into the real Airflow, next to a minimal raw
+ * client that POSTs the same N dagRuns with fetch at the same number of requests in flight. Then the
+ * same with every record delivered twice, in shuffled batches: still exactly N runs.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SQSBatchResponse } from 'aws-lambda';
+import type { AirflowInfo } from '#test/airflow/airflow.ts';
+import { lambdaContext, type ObjectSpec, sqsBatch } from '#test/support/events.ts';
+import { basicAuth, deleteRuns, queuedRuns } from './support/airflow-rest.ts';
+import { BENCH_DAG } from './support/bundles.ts';
+import { elapsedMs, median, ratio, round, table, verdict } from './support/stats.ts';
+
+export interface StormOptions {
+  /** Uploads per phase. */
+  n: number;
+  /** Handler invocations in flight (Lambda's concurrent SQS batches). */
+  invocations: number;
+  /** AIRKICK_UPLOAD_CONCURRENCY: triggers in flight within one invocation. */
+  perInvocation: number;
+  /** Repetitions of the single-delivery comparison; the median is reported. */
+  reps: number;
+  /** Delete each phase's runs after counting them (for an Airflow that outlives the benchmark). */
+  deleteRuns: boolean;
+}
+
+export interface StormPhase {
+  /** Deliveries sent (N, or 2N when every record is delivered twice). */
+  deliveries: number;
+  seconds: number;
+  runsPerSecond: number;
+  /** Runs found in Airflow afterwards carrying this phase's marker. */
+  runsCreated: number;
+  /** Deliveries the sender saw fail (handler batchItemFailures, or non-2xx/409 answers). */
+  failures: number;
+  /** CPU time (user + system) the sending process spent per run created: the sender's own cost. */
+  cpuMsPerRun: number;
+}
+
+export interface StormResult {
+  options: Omit<StormOptions, 'deleteRuns'>;
+  airkick: StormPhase[];
+  raw: StormPhase[];
+  airkickTwice: StormPhase;
+  rawTwice: StormPhase;
+  /** Median airkick runs/s over median raw runs/s. */
+  ratio: number;
+}
+
+type Handler = (event: unknown, context: unknown) => Promise<SQSBatchResponse>;
+
+const BATCH = 10;
+
+/** A deterministic shuffle, so the duplicate phase is the same interleaving from run to run. */
+function shuffle<T>(items: T[], seed = 42): T[] {
+  let state = seed;
+  const random = () => {
+    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
+}
+
+/** Runs `fn` over `items` with `limit` in flight. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The handler, imported as a new Lambda container would: configuration from the environment first. */
+async function loadHandler(airflow: AirflowInfo, perInvocation: number): Promise<Handler> {
+  const url = new URL(airflow.baseUrl);
+  url.username = airflow.username;
+  Object.assign(process.env, {
+    AIRKICK_ENV: url.toString().replace(/\/$/, ''),
+    AIRKICK_AIRFLOW_PASSWORD: airflow.password,
+    AIRKICK_UPLOAD_RULES: JSON.stringify([{ prefix: 'incoming/', dagId: BENCH_DAG }]),
+    AIRKICK_UPLOAD_CONCURRENCY: String(perInvocation),
+    AWS_REGION: 'us-east-1',
+    // A log line per record and an EMF blob per batch would bury the tables; Lambda would keep them.
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+  });
+  const module = (await import('#functions/on-upload/aws.ts')) as unknown as { handler: Handler };
+  return module.handler;
+}
+
+const objects = (bucket: string, n: number): ObjectSpec[] =>
+  Array.from({ length: n }, (_, i) => ({
+    bucket,
+    key: `incoming/storm-${i}.csv`,
+    sequencer: i.toString(16).toUpperCase().padStart(16, '0'),
+  }));
+
+async function airkickPhase(handler: Handler, uploads: ObjectSpec[], invocations: number) {
+  const messages = uploads.map((object) => ({ id: randomUUID(), objects: [object] }));
+  const batches: (typeof messages)[] = [];
+  for (let i = 0; i < messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH));
+  let failures = 0;
+  const start = process.hrtime.bigint();
+  await pool(batches, invocations, async (batch) => {
+    const response = await handler(sqsBatch(batch), lambdaContext(900_000));
+    failures += response.batchItemFailures.length;
+  });
+  return { seconds: elapsedMs(start) / 1000, failures };
+}
+
+/** The baseline: what a hand-written client does, one POST per upload, 409 meaning "already there". */
+async function rawPhase(airflow: AirflowInfo, uploads: ObjectSpec[], concurrency: number) {
+  const auth = basicAuth(airflow);
+  const url = `${airflow.baseUrl}/api/v1/dags/${BENCH_DAG}/dagRuns`;
+  let failures = 0;
+  const start = process.hrtime.bigint();
+  await pool(uploads, concurrency, async (upload) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        dag_run_id: `raw__${upload.bucket}__${upload.sequencer}`,
+        conf: { bucket: upload.bucket, key: upload.key },
+      }),
+    });
+    await response.arrayBuffer();
+    if (!response.ok && response.status !== 409) failures++;
+  });
+  return { seconds: elapsedMs(start) / 1000, failures };
+}
+
+export async function uploadStorm(
+  airflow: AirflowInfo,
+  options: StormOptions,
+  log: (line: string) => void,
+): Promise<StormResult> {
+  const handler = await loadHandler(airflow, options.perInvocation);
+  const concurrency = options.invocations * options.perInvocation;
+
+  /** Runs one phase, then counts the runs carrying its bucket and (unless kept) deletes them. */
+  const phase = async (
+    label: string,
+    send: (uploads: ObjectSpec[]) => Promise<{ seconds: number; failures: number }>,
+    twice: boolean,
+  ): Promise<StormPhase> => {
+    const bucket = `bench-storm-${randomUUID().slice(0, 8)}`;
+    const unique = objects(bucket, options.n);
+    const deliveries = twice ? shuffle([...unique, ...unique]) : unique;
+    log(`upload storm: ${label}, ${deliveries.length} deliveries`);
+    const cpu = process.cpuUsage();
+    const { seconds, failures } = await send(deliveries);
+    const { user, system } = process.cpuUsage(cpu);
+    const mine = (await queuedRuns(airflow, BENCH_DAG)).filter((run) => run.conf?.bucket === bucket);
+    if (options.deleteRuns) {
+      const refused = await deleteRuns(
+        airflow,
+        BENCH_DAG,
+        mine.map((run) => run.dag_run_id),
+      );
+      if (refused > 0) log(`upload storm: Airflow refused to delete ${refused} runs`);
+    }
+    return {
+      deliveries: deliveries.length,
+      seconds: round(seconds, 2),
+      runsPerSecond: round(options.n / seconds),
+      runsCreated: mine.length,
+      failures,
+      cpuMsPerRun: round((user + system) / 1000 / options.n, 2),
+    };
+  };
+
+  const airkick: StormPhase[] = [];
+  const raw: StormPhase[] = [];
+  for (let rep = 0; rep < options.reps; rep++) {
+    // Alternating which goes first evens out any drift of the machine's load.
+    const order = rep % 2 === 0 ? (['raw', 'airkick'] as const) : (['airkick', 'raw'] as const);
+    for (const who of order) {
+      if (who === 'raw') raw.push(await phase('raw fetch', (u) => rawPhase(airflow, u, concurrency), false));
+      else airkick.push(await phase('airkick', (u) => airkickPhase(handler, u, options.invocations), false));
+    }
+  }
+  const rawTwice = await phase(
+    'raw fetch, every record twice',
+    (u) => rawPhase(airflow, u, concurrency),
+    true,
+  );
+  const airkickTwice = await phase(
+    'airkick, every record twice',
+    (u) => airkickPhase(handler, u, options.invocations),
+    true,
+  );
+  const { deleteRuns: _, ...shown } = options;
+  return {
+    options: shown,
+    airkick,
+    raw,
+    airkickTwice,
+    rawTwice,
+    ratio: round(median(airkick.map((p) => p.runsPerSecond)) / median(raw.map((p) => p.runsPerSecond)), 2),
+  };
+}
+
+export function uploadStormTable(result: StormResult): string {
+  const { n, invocations, perInvocation, reps } = result.options;
+  const row = (label: string, phases: readonly StormPhase[]) => {
+    const rate = median(phases.map((p) => p.runsPerSecond));
+    return [
+      label,
+      String(phases[0]?.deliveries ?? 0),
+      `${median(phases.map((p) => p.seconds)).toFixed(1)} s`,
+      rate.toFixed(1),
+      phases.map((p) => p.runsCreated).join(', '),
+      verdict(phases.every((p) => p.runsCreated === n)),
+      String(phases.reduce((sum, p) => sum + p.failures, 0)),
+      `${median(phases.map((p) => p.cpuMsPerRun)).toFixed(2)} ms`,
+    ];
+  };
+  return [
+    `Upload storm: N=${n}, ${invocations} invocations x ${perInvocation} triggers in flight (raw: ${
+      invocations * perInvocation
+    } requests in flight); median of ${reps}`,
+    table(
+      [
+        'sender',
+        'deliveries',
+        'time',
+        'runs/s',
+        'runs created',
+        `exactly ${n}`,
+        'failed deliveries',
+        'sender CPU/run',
+      ],
+      [
+        row('airkick on-upload (SQS batches of 10)', result.airkick),
+        row('raw fetch POST dagRuns', result.raw),
+        row('airkick, every record delivered twice', [result.airkickTwice]),
+        row('raw fetch, every record delivered twice', [result.rawTwice]),
+      ],
+    ),
+    `airkick / raw throughput: ${ratio(result.ratio)} (goal >= 0.8x: ${verdict(result.ratio >= 0.8)})`,
+  ].join('\n');
+}
