@@ -3,7 +3,6 @@
  * and through the emulated MWAA and DMS gateways; `invoke` against local stand-ins of the Lambda
  * and Function Compute APIs (no cloud is reachable here).
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -11,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseCliJson } from '#lib/airflow/cli-args.ts';
+import { type Captured, capture } from '#test/airflow/airflow.ts';
 import { airflowApi, startTarget, type Target } from '#test/support/targets.ts';
 
 const airflow = inject('airflow');
@@ -44,26 +44,8 @@ const aliyunKeys = {
   ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'emulator-ak-secret-not-a-real-one',
 };
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function airkick(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...baseEnv, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function airkick(args: string[], env: Record<string, string> = {}): Promise<Captured> {
+  return capture(process.execPath, [BIN, ...args], { env: { ...baseEnv, ...env } });
 }
 
 let selfHosted: Target;
