@@ -42,10 +42,13 @@ function run(cmd: string, args: string[], log: (line: string) => void): Promise<
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let tail = '';
+    let partial = '';
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       tail = (tail + text).slice(-4000);
-      for (const line of text.split('\n')) if (line.trim()) log(line.trimEnd());
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) log(line.trimEnd());
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
