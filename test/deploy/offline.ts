@@ -30,7 +30,7 @@ export function offlineEnv(home: string): NodeJS.ProcessEnv {
     HOME: home,
     TMPDIR: home,
     CI: 'true',
-    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+    AWS_ACCESS_KEY_ID: 'AKIDAIRKICKOFFLINE',
     AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     AWS_REGION: 'eu-west-1',
     AWS_EC2_METADATA_DISABLED: 'true',

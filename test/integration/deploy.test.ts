@@ -135,7 +135,7 @@ describe('npm run build', () => {
             timeout: 60_000,
             env: {
               PATH: process.env.PATH,
-              AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+              AWS_ACCESS_KEY_ID: 'AKIDAIRKICKOFFLINE',
               AWS_SECRET_ACCESS_KEY: 'fake',
               ...env,
             },

@@ -40,7 +40,7 @@ describe('alert configuration', () => {
   it('reads several channels at once and treats empty values as unset', async () => {
     const config = await loadAlertsConfig(
       {
-        AIRKICK_ALERT_SLACK_URL: 'https://hooks.slack.com/services/T000/B000/abcdefghijklmnopqrstuvwx',
+        AIRKICK_ALERT_SLACK_URL: 'https://hooks.slack.com/services/example-team/B000/abcdefghijklmnopqrstuvwx',
         AIRKICK_ALERT_DINGTALK_URL: 'https://oapi.dingtalk.com/robot/send?access_token=tok123456',
         AIRKICK_ALERT_DINGTALK_SECRET: 'SECabcdef',
         AIRKICK_ALERT_FEISHU_URL: ' ',
@@ -66,7 +66,7 @@ describe('alert configuration', () => {
     const resolver: SecretResolver = async (ref) => {
       seen.push(`${ref.source}|${ref.name}`);
       return ref.source === 'ssm'
-        ? 'https://hooks.slack.com/services/T1/B1/resolvedresolvedresolved'
+        ? 'https://hooks.slack.com/services/example-team/B1/resolvedresolvedresolved'
         : 'whsec-resolved';
     };
     const config = await loadAlertsConfig(
@@ -78,7 +78,7 @@ describe('alert configuration', () => {
       { resolver },
     );
     expect(seen.sort()).toEqual(['secretsmanager|airkick/webhook', 'ssm|/airkick/slack-url']);
-    expect(config.slack?.url).toBe('https://hooks.slack.com/services/T1/B1/resolvedresolvedresolved');
+    expect(config.slack?.url).toBe('https://hooks.slack.com/services/example-team/B1/resolvedresolvedresolved');
     expect(config.webhook?.secret).toBe('whsec-resolved');
   });
 
