@@ -40,7 +40,8 @@ describe('alert configuration', () => {
   it('reads several channels at once and treats empty values as unset', async () => {
     const config = await loadAlertsConfig(
       {
-        AIRKICK_ALERT_SLACK_URL: 'https://hooks.slack.com/services/example-team/B000/abcdefghijklmnopqrstuvwx',
+        AIRKICK_ALERT_SLACK_URL:
+          'https://hooks.slack.com/services/example-team/B000/abcdefghijklmnopqrstuvwx',
         AIRKICK_ALERT_DINGTALK_URL: 'https://oapi.dingtalk.com/robot/send?access_token=tok123456',
         AIRKICK_ALERT_DINGTALK_SECRET: 'SECabcdef',
         AIRKICK_ALERT_FEISHU_URL: ' ',
@@ -78,7 +79,9 @@ describe('alert configuration', () => {
       { resolver },
     );
     expect(seen.sort()).toEqual(['secretsmanager|airkick/webhook', 'ssm|/airkick/slack-url']);
-    expect(config.slack?.url).toBe('https://hooks.slack.com/services/example-team/B1/resolvedresolvedresolved');
+    expect(config.slack?.url).toBe(
+      'https://hooks.slack.com/services/example-team/B1/resolvedresolvedresolved',
+    );
     expect(config.webhook?.secret).toBe('whsec-resolved');
   });
 
