@@ -234,7 +234,7 @@ async function prepareDatabase(
   const file = join(cacheRoot(), 'run', runId, 'airflow.db');
   const url = `sqlite:///${file}`;
   if (!existsSync(file)) {
-    log('PostgreSQL not reachable: metadata database is SQLite');
+    log('metadata database: SQLite (PostgreSQL not reachable, or AIRKICK_AIRFLOW_DB=sqlite)');
     await initialiseMetadata(
       venv,
       airflowEnv(join(cacheRoot(), 'run', runId), url, 'SequentialExecutor', 0),
