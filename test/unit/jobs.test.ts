@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { Health } from '#lib/airflow/types.ts';
+import { cleanArgs, parseCleanOutput } from '#lib/jobs/clean.ts';
+import { judgeHealth } from '#lib/jobs/health.ts';
+import { renderConf } from '#lib/jobs/trigger.ts';
+
+const healthy: Health = {
+  metadatabase: { status: 'healthy' },
+  scheduler: { status: 'healthy', latestHeartbeat: '2026-01-01T00:00:00Z', heartbeatAgeSeconds: 3 },
+  triggerer: { status: 'healthy', latestHeartbeat: '2026-01-01T00:00:00Z', heartbeatAgeSeconds: 2 },
+  checkedAt: '2026-01-01T00:00:03Z',
+};
+
+describe('judgeHealth', () => {
+  it('finds nothing wrong with a healthy reading', () => {
+    expect(judgeHealth(healthy, { maxHeartbeatAgeSeconds: 60 })).toEqual([]);
+  });
+
+  it('names each problem: database, stale or unhealthy components', () => {
+    const problems = judgeHealth(
+      {
+        ...healthy,
+        metadatabase: { status: 'unhealthy' },
+        scheduler: { status: 'healthy', latestHeartbeat: 'x', heartbeatAgeSeconds: 95.4 },
+        triggerer: { status: 'unhealthy', latestHeartbeat: 'x', heartbeatAgeSeconds: 400 },
+        dagProcessor: { status: 'unknown', latestHeartbeat: null, heartbeatAgeSeconds: null },
+      },
+      { maxHeartbeatAgeSeconds: 60 },
+    );
+    expect(problems).toEqual([
+      'metadatabase is unhealthy',
+      'scheduler heartbeat is 95 s old (limit 60 s)',
+      'triggerer is unhealthy (last heartbeat 400 s ago)',
+      'dag processor is unknown',
+    ]);
+  });
+});
+
+describe('renderConf', () => {
+  it('fills placeholders in nested strings and leaves unknown ones and other values alone', () => {
+    const values = { scheduled_time: '2026-11-21T06:00:00.000Z', dag_id: 'etl' };
+    expect(
+      renderConf(
+        { at: '{{scheduled_time}}', nested: ['{{ dag_id }}', 1, null, { x: '{{nope}}' }], flag: true },
+        values,
+      ),
+    ).toEqual({ at: values.scheduled_time, nested: ['etl', 1, null, { x: '{{nope}}' }], flag: true });
+  });
+});
+
+describe('db clean', () => {
+  const config = {
+    retentionDays: 30,
+    minRetentionDays: 7,
+    force: false,
+    tables: [] as string[],
+    dryRun: false,
+    skipArchive: false,
+    dropArchives: false,
+  };
+  const before = new Date('2026-10-22T00:00:00.000Z');
+
+  it('builds the argument array with only the options asked for', () => {
+    expect(cleanArgs(config, before)).toEqual([
+      'db',
+      'clean',
+      '--clean-before-timestamp',
+      '2026-10-22T00:00:00.000Z',
+      '--yes',
+    ]);
+    expect(
+      cleanArgs({ ...config, tables: ['dag_run', 'xcom'], dryRun: true, skipArchive: true }, before),
+    ).toEqual([
+      'db',
+      'clean',
+      '--clean-before-timestamp',
+      '2026-10-22T00:00:00.000Z',
+      '--yes',
+      '--tables',
+      'dag_run,xcom',
+      '--dry-run',
+      '--skip-archive',
+    ]);
+  });
+
+  it('reads the per-table counts Airflow prints, dry run or not', () => {
+    const output = [
+      'Performing dry run for table dag_run',
+      'Checking table dag_run',
+      'Found 12 rows meeting deletion criteria.',
+      '',
+      'Checking table task_instance',
+      'Found 1 row meeting deletion criteria.',
+      '[2026-11-21T05:50:54.379+0000] {db_cleanup.py:298} DEBUG - noise',
+      'Checking table xcom',
+      'Found 0 rows meeting deletion criteria.',
+    ].join('\n');
+    expect(parseCleanOutput(output)).toEqual({ dag_run: 12, task_instance: 1, xcom: 0 });
+    expect(parseCleanOutput('nothing useful')).toEqual({});
+  });
+});
