@@ -4,7 +4,7 @@
  * Compute bundle only the Alibaba one. Clients are kept per environment at module scope, so their
  * token and session caches survive warm invocations.
  */
-import type { AliyunKeys, DmsOptions } from '../auth/dms.ts';
+import type { DmsOptions } from '../auth/dms.ts';
 import type { MwaaOptions } from '../auth/mwaa.ts';
 import { selfHostedTransport } from '../auth/self-hosted.ts';
 import { type DmsSpec, type EnvironmentSpec, type MwaaSpec, parseEnvironment } from '../environment.ts';
@@ -28,7 +28,6 @@ export interface ClientOptions {
   fresh?: boolean;
 }
 
-export type { AliyunKeys };
 
 const clients = new Map<string, AirflowClient>();
 
