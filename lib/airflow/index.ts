@@ -28,7 +28,6 @@ export interface ClientOptions {
   fresh?: boolean;
 }
 
-
 const clients = new Map<string, AirflowClient>();
 
 export function createAirflowClient(
