@@ -43,7 +43,7 @@ export class FunctionRuntime<C> {
   readonly base: BaseConfig;
   readonly config: C;
   readonly environment: string;
-  #ready: Promise<{ password: string | undefined; alerting: Alerting | undefined }> | undefined;
+  #ready: Promise<{ password: string | undefined; alerting: Alerting }> | undefined;
 
   constructor(
     readonly name: FunctionName,
@@ -67,36 +67,36 @@ export class FunctionRuntime<C> {
 
   /** The job context for one invocation; secrets and alerting are resolved on the first one only. */
   async jobContext(invocation: Invocation): Promise<JobContext> {
-    const resolver = this.deps.resolver;
-    this.#ready ??= (async () => {
-      const raw = this.base.password;
-      const password =
-        raw !== undefined && resolver
-          ? await resolveSecretValue('AIRKICK_AIRFLOW_PASSWORD', raw, resolver)
-          : raw;
-      return { password, alerting: undefined };
-    })();
-    const ready = await this.#ready.catch((error: unknown) => {
+    this.#ready ??= this.#coldStart(invocation).catch((error: unknown) => {
       this.#ready = undefined;
       throw error;
     });
-    const client = this.#client(ready.password, invocation);
-    if (!ready.alerting) {
-      ready.alerting = await createAlertingFromEnv(this.env, {
-        airflow: client,
-        logger: this.logger,
-        ...(resolver ? { resolver } : {}),
-        ...this.deps.alerting,
-      });
-    }
+    const { password, alerting } = await this.#ready;
     return {
-      client,
+      client: this.#client(password, invocation),
       logger: this.logger,
       metrics: this.#jobMetrics,
-      alerting: ready.alerting,
+      alerting,
       deadline: invocation.endsAt - SAFETY_MARGIN_MS,
       now: () => new Date(),
     };
+  }
+
+  /** Once per container: resolve the password reference, then build alerting (its Variable store needs a client). */
+  async #coldStart(invocation: Invocation): Promise<{ password: string | undefined; alerting: Alerting }> {
+    const resolver = this.deps.resolver;
+    const raw = this.base.password;
+    const password =
+      raw !== undefined && resolver
+        ? await resolveSecretValue('AIRKICK_AIRFLOW_PASSWORD', raw, resolver)
+        : raw;
+    const alerting = await createAlertingFromEnv(this.env, {
+      airflow: this.#client(password, invocation),
+      logger: this.logger,
+      ...(resolver ? { resolver } : {}),
+      ...this.deps.alerting,
+    });
+    return { password, alerting };
   }
 
   #client(password: string | undefined, invocation: Invocation): AirflowClient {
