@@ -53,47 +53,62 @@ export function isEventBridgeEvent(value: Record<string, unknown>): boolean {
 export function fromS3NotificationRecord(value: unknown, id: string, what: string): UploadRecord {
   const record = check(S3NotificationRecord, value, what);
   requireCreated(record.eventName.replace(/^s3:/, ''), `${what}.eventName`, record.eventName);
-  const { bucket, object } = record.s3;
-  const key = decodeObjectKey(object.key, 'form');
-  const etag = object.eTag ?? null;
-  return {
-    id,
-    source: 's3',
-    bucket: bucket.name,
-    key,
-    size: object.size ?? null,
-    etag,
+  const { object } = record.s3;
+  return s3Upload(id, record.s3.bucket.name, {
+    key: object.key,
+    size: object.size,
+    etag: object.eTag,
+    versionId: object.versionId,
+    sequencer: object.sequencer,
     eventTime: record.eventTime,
-    region: record.awsRegion ?? null,
+    region: record.awsRegion,
     eventName: record.eventName,
-    identity: s3Identity(
-      bucket.name,
-      key,
-      object.versionId ?? null,
-      object.sequencer,
-      etag,
-      record.eventTime,
-    ),
-  };
+  });
 }
 
 /** Reads an EventBridge "Object Created" event from aws.s3 (direct, or as an SQS body). */
 export function fromEventBridgeObjectCreated(value: unknown, id: string, what: string): UploadRecord {
   const event = check(EventBridgeObjectCreated, value, what);
-  const { bucket, object } = event.detail;
-  const key = decodeObjectKey(object.key, 'form');
-  const etag = object.etag ?? null;
+  const { object } = event.detail;
+  return s3Upload(id, event.detail.bucket.name, {
+    key: object.key,
+    size: object.size,
+    etag: object.etag,
+    versionId: object['version-id'],
+    sequencer: object.sequencer,
+    eventTime: event.time,
+    region: event.region,
+    eventName: event['detail-type'],
+  });
+}
+
+interface S3ObjectEvent {
+  /** As the event spells it (URL-encoded, spaces as `+`). */
+  key: string;
+  size: number | undefined;
+  etag: string | undefined;
+  versionId: string | null | undefined;
+  sequencer: string | undefined;
+  eventTime: string;
+  region: string | undefined;
+  eventName: string;
+}
+
+/** One upload record from either S3 envelope. */
+function s3Upload(id: string, bucket: string, event: S3ObjectEvent): UploadRecord {
+  const key = decodeObjectKey(event.key, 'form');
+  const etag = event.etag ?? null;
   return {
     id,
     source: 's3',
-    bucket: bucket.name,
+    bucket,
     key,
-    size: object.size ?? null,
+    size: event.size ?? null,
     etag,
-    eventTime: event.time,
+    eventTime: event.eventTime,
     region: event.region ?? null,
-    eventName: event['detail-type'],
-    identity: s3Identity(bucket.name, key, object['version-id'] ?? null, object.sequencer, etag, event.time),
+    eventName: event.eventName,
+    identity: s3Identity(bucket, key, event.versionId ?? null, event.sequencer, etag, event.eventTime),
   };
 }
 
