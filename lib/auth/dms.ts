@@ -172,35 +172,68 @@ async function createLoginToken(
     const answer = await api.callApi(params, request, new RuntimeOptions({ readTimeout: 10_000 }));
     body = (answer.body ?? {}) as Record<string, unknown>;
   } catch (cause) {
-    const error = cause as {
-      code?: string;
-      statusCode?: number;
-      data?: { Message?: string };
-      message?: string;
-    };
-    const status = error.statusCode;
-    const code =
-      status === undefined
-        ? 'TRANSPORT'
-        : /Signature|AccessKey|Forbidden|NoPermission/i.test(error.code ?? '')
-          ? 'AUTH'
-          : (codeForStatus(status) ?? 'SERVER');
-    throw new AirkickError(
-      code,
-      `CreateAirflowLoginToken failed for ${spec.airflowId}: ${error.code ?? ''} ${error.data?.Message ?? error.message ?? ''}`.trim(),
-      {
-        ...(status === undefined ? {} : { status }),
-        retryable: status === undefined || isRetryableStatus(status),
-        cause,
-      },
-    );
+    const error = cause as { code?: string; data?: Record<string, unknown>; message?: string };
+    const status = typeof error.data?.statusCode === 'number' ? error.data.statusCode : undefined;
+    throw dmsError(spec, {
+      code: error.code ?? '',
+      status,
+      message: String(error.data?.Message ?? error.message ?? ''),
+      cause,
+    });
   }
   const data = (body.Data ?? {}) as { Token?: string; Host?: string };
-  if (body.Success === false || !data.Token || !data.Host) {
+  if (body.Success === false) {
+    // Some Alibaba Cloud APIs answer a failure with HTTP 200 and the real status inside the body.
+    const inner = Number(body.HttpStatusCode);
+    throw dmsError(spec, {
+      code: String(body.Code ?? body.ErrorCode ?? ''),
+      status: Number.isInteger(inner) && inner >= 400 ? inner : 400,
+      message: String(body.Message ?? ''),
+    });
+  }
+  if (!data.Token || !data.Host) {
     throw new AirkickError(
-      'AUTH',
-      `CreateAirflowLoginToken for ${spec.airflowId} returned no token: ${String(body.Code ?? '')} ${String(body.Message ?? '')}`.trim(),
+      'SERVER',
+      `CreateAirflowLoginToken for ${spec.airflowId} answered without Data.Token and Data.Host`,
     );
   }
   return { token: data.Token, host: data.Host.replace(/\/+$/, '') };
+}
+
+interface DmsFailure {
+  code: string;
+  /** HTTP status; undefined when no answer came. */
+  status: number | undefined;
+  message: string;
+  cause?: unknown;
+}
+
+/**
+ * Classifies a CreateAirflowLoginToken failure: throttling (`Throttling`, `Throttling.User`, ...) is
+ * retried like a 429, a missing instance is a configuration error naming it, signature and
+ * permission codes are AUTH.
+ */
+export function dmsError(spec: DmsSpec, failure: DmsFailure): AirkickError {
+  const { code, status, message } = failure;
+  const text = `CreateAirflowLoginToken failed for ${spec.airflowId}: ${code || `HTTP ${status ?? '?'}`}${message ? ` ${message}` : ''}`;
+  const init = {
+    ...(status === undefined ? {} : { status }),
+    ...(failure.cause === undefined ? {} : { cause: failure.cause }),
+  };
+  if (/^Throttling/i.test(code) || status === 429) {
+    return new AirkickError('RATE_LIMITED', text, { ...init, retryable: true });
+  }
+  if (/NotFound/i.test(code) || status === 404) {
+    return new AirkickError(
+      'CONFIG',
+      `${text} (no DMS Airflow instance ${spec.airflowId} in ${spec.region}: check the id and region)`,
+      init,
+    );
+  }
+  if (/Signature|AccessKey|Forbidden|NoPermission|Credential|Unauthorized|SecurityToken/i.test(code)) {
+    return new AirkickError('AUTH', text, init);
+  }
+  if (status === undefined) return new AirkickError('TRANSPORT', text, { ...init, retryable: true });
+  if (status >= 500) return new AirkickError('SERVER', text, { ...init, retryable: true });
+  return new AirkickError(codeForStatus(status) ?? 'BAD_REQUEST', text, init);
 }

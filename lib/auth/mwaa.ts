@@ -15,8 +15,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { ApiRequest, ApiResponse, AttemptOptions, Transport } from '../airflow/transport.ts';
 import type { CliResult } from '../airflow/types.ts';
 import { describeEnvironment, type MwaaSpec } from '../environment.ts';
-import { AirkickError, codeForStatus, isRetryableStatus } from '../errors.ts';
+import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '../errors.ts';
 import { httpCall, parseJson, retryAfterMs } from '../http.ts';
+import { awsErrorType, controlPlaneError } from './aws-errors.ts';
 import { type Credential, readCookie, sendWithCredential } from './http-session.ts';
 import { serially } from './serial.ts';
 import { TokenCache } from './token-cache.ts';
@@ -25,6 +26,8 @@ import { TokenCache } from './token-cache.ts';
 const TOKEN_TTL_MS = 60_000;
 /** The Airflow web session lasts about 12 h; refresh well before. */
 const SESSION_TTL_MS = 12 * 3600_000;
+/** InvokeRestApi's `Path` limit (service model `RestApiPath`: 1 to 64 characters). */
+export const REST_API_PATH_MAX = 64;
 
 export interface MwaaOptions {
   credentials?: MWAAClientConfig['credentials'];
@@ -47,9 +50,7 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
   });
   // A control-plane override with http (a local proxy or emulator) means the web server is plain http too.
   const webScheme = spec.endpoint?.startsWith('http://') ? 'http' : 'https';
-  const restUrl = new URL(
-    `${spec.endpoint ?? `https://env.airflow.${spec.region}.amazonaws.com`}/restapi/${encodeURIComponent(spec.name)}`,
-  );
+  const restUrl = new URL(`${restApiEndpoint(spec, client)}/restapi/${encodeURIComponent(spec.name)}`);
   const signer = new SignatureV4({
     service: 'airflow',
     region: spec.region,
@@ -61,7 +62,7 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
   let mode = spec.auth;
 
   const cliToken = new TokenCache<WebToken>(async () => {
-    const out = await sdk('CreateCliToken', () =>
+    const out = await sdk('CreateCliToken', environment, () =>
       client.send(new CreateCliTokenCommand({ Name: spec.name })),
     );
     const value = tokenOf(out.CliToken, out.WebServerHostname, 'CreateCliToken');
@@ -71,7 +72,7 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
 
   const session = new TokenCache<Credential>(
     async () => {
-      const out = await sdk('CreateWebLoginToken', () =>
+      const out = await sdk('CreateWebLoginToken', environment, () =>
         client.send(new CreateWebLoginTokenCommand({ Name: spec.name })),
       );
       const { token, host } = tokenOf(out.WebToken, out.WebServerHostname, 'CreateWebLoginToken');
@@ -131,21 +132,38 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
       ...(attempt.signal === undefined ? {} : { signal: attempt.signal }),
     });
     const answer = parseJson(response.text) as Record<string, unknown> | undefined;
-    const type = (response.headers.get('x-amzn-errortype') ?? String(answer?.__type ?? '')).split(':')[0];
+    const type = awsErrorType(response.headers.get('x-amzn-errortype'), answer);
     if (response.status === 200 || type === 'RestApiClientException' || type === 'RestApiServerException') {
       return { status: Number(answer?.RestApiStatusCode ?? response.status), body: answer?.RestApiResponse };
     }
     const message = String(answer?.message ?? answer?.Message ?? '');
-    if (response.status === 403 && /airflow role/i.test(message)) return 'fallback';
+    if (type === 'AccessDeniedException' && /airflow role/i.test(message)) return 'fallback';
     const wait = retryAfterMs(response.headers);
-    return {
+    throw controlPlaneError({
+      operation: 'InvokeRestApi',
+      environment,
+      type,
       status: response.status,
-      body: { title: type || `HTTP ${response.status}`, detail: message },
+      message,
       ...(wait === undefined ? {} : { retryAfterMs: wait }),
-    };
+    });
   }
 
   const sessionSource = { get: () => session.get(), invalidate: (c: Credential) => session.invalidate(c) };
+
+  /** A path InvokeRestApi would refuse (a long DAG id) goes through the web-login session, which has no such limit. */
+  async function sendLongPath(request: ApiRequest, attempt: AttemptOptions): Promise<ApiResponse> {
+    try {
+      return await sendWithCredential(request, attempt, sessionSource);
+    } catch (error) {
+      if (!isAirkickError(error, 'AUTH')) throw error;
+      throw new AirkickError(
+        'CONFIG',
+        `${request.method} ${request.path} is ${request.path.length} characters, over InvokeRestApi's limit of ${REST_API_PATH_MAX}, and the web-login session that has no such limit was refused (${error.message}): grant airflow:CreateWebLoginToken on the Airflow role of ${environment} or use a shorter DAG id`,
+        { cause: error },
+      );
+    }
+  }
 
   async function cliOnce(command: string, attempt: AttemptOptions): Promise<CliResult> {
     const words = command.split(' ', 2).filter((w) => /^[a-z][a-z_-]*$/.test(w));
@@ -197,6 +215,7 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
     apiVersion: 'v1',
     async send(request, attempt) {
       if (mode === 'rest') {
+        if (request.path.length > REST_API_PATH_MAX) return sendLongPath(request, attempt);
         const answer = await invokeRestApi(request, attempt);
         if (answer !== 'fallback') return answer;
         // Lacking airflow:InvokeRestApi on the Airflow role: the web-login session needs only CreateWebLoginToken.
@@ -220,24 +239,47 @@ function fromBase64(value: string | undefined): string {
 }
 
 /** Turns an SDK failure into an AirkickError; the SDK's messages carry no credentials. */
-async function sdk<T>(operation: string, call: () => Promise<T>): Promise<T> {
+async function sdk<T>(operation: string, environment: string, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (cause) {
-    const error = cause as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-    const status = error.$metadata?.httpStatusCode;
-    const code =
-      error.name === 'ResourceNotFoundException'
-        ? 'NOT_FOUND'
-        : error.name === 'AccessDeniedException' || status === 403
-          ? 'AUTH'
-          : status === undefined
-            ? 'TRANSPORT'
-            : (codeForStatus(status) ?? 'SERVER');
-    throw new AirkickError(code, `${operation} failed: ${error.name ?? 'Error'}: ${error.message ?? ''}`, {
-      ...(status === undefined ? {} : { status }),
-      retryable: status === undefined || isRetryableStatus(status),
+    const error = cause as {
+      name?: string;
+      message?: string;
+      $metadata?: { httpStatusCode?: number; attempts?: number };
+    };
+    const failure = controlPlaneError({
+      operation,
+      environment,
+      type: error.name ?? 'Error',
+      status: error.$metadata?.httpStatusCode,
+      message: error.message ?? '',
       cause,
     });
+    // The SDK already retried what its standard mode retries; do not multiply its attempts.
+    throw (error.$metadata?.attempts ?? 1) > 1 ? notRetryable(failure) : failure;
   }
+}
+
+function notRetryable(error: AirkickError): AirkickError {
+  return new AirkickError(error.code, error.message, {
+    ...(error.status === undefined ? {} : { status: error.status }),
+    cause: error.cause,
+  });
+}
+
+/**
+ * The InvokeRestApi endpoint as the SDK resolves CreateCliToken's: the partition's DNS suffix
+ * (`amazonaws.com.cn` in China, GovCloud's own), with the operations' `env.` host prefix.
+ */
+export function restApiEndpoint(spec: MwaaSpec, client: MWAAClient): string {
+  if (spec.endpoint) return spec.endpoint.replace(/\/+$/, '');
+  const resolved = client.config.endpointProvider({
+    Region: spec.region,
+    UseFIPS: false,
+    UseDualStack: false,
+  });
+  const url = new URL(resolved.url.href);
+  url.hostname = `env.${url.hostname}`;
+  return url.origin;
 }

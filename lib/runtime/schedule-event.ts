@@ -116,16 +116,20 @@ const RUN_ID_PREFIX = 'airkick__';
 
 /**
  * A run id that is the same for every delivery of one schedule slot, so a retried or duplicated
- * invocation meets Airflow's 409 instead of starting a second run. Shaped like Airflow's own
- * `scheduled__<iso>` ids and within the default `allowed_run_id_pattern` (`^[A-Za-z0-9_.~:+-]+$`).
- * The DAG id is not part of it: run ids are unique per DAG already.
+ * invocation meets Airflow's 409 instead of starting a second run. Compact ISO 8601 in UTC, seconds
+ * only when the slot has them, so `/dags/<dag>/dagRuns/<run>` stays within InvokeRestApi's 64-character
+ * path limit for DAG ids up to 26 characters; within the default `allowed_run_id_pattern`
+ * (`^[A-Za-z0-9_.~:+-]+$`). The DAG id is not part of it: run ids are unique per DAG already.
  *
- * @example scheduleRunId('etl', new Date('2026-11-21T06:00:00.750Z')) // 'airkick__2026-11-21T06:00:00+00:00'
+ * @example scheduleRunId('etl', new Date('2026-11-21T06:00:00.750Z')) // 'airkick__20261121T0600Z'
+ * @example scheduleRunId('etl', new Date('2026-11-21T06:00:30Z'))     // 'airkick__20261121T060030Z'
  */
 export function scheduleRunId(dagId: string, slot: Date): string {
   if (dagId.length === 0) throw new AirkickError('BAD_REQUEST', 'scheduleRunId needs a DAG id');
   if (Number.isNaN(slot.getTime()))
     throw new AirkickError('BAD_REQUEST', `scheduleRunId for ${dagId} got an invalid slot`);
   const iso = truncate(slot).toISOString(); // 2026-11-21T06:00:00.000Z
-  return `${RUN_ID_PREFIX}${iso.slice(0, 19)}+00:00`;
+  const minutes = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}`;
+  const seconds = iso.slice(17, 19);
+  return `${RUN_ID_PREFIX}${minutes}${seconds === '00' ? '' : seconds}Z`;
 }

@@ -86,7 +86,7 @@ describe('npm start', () => {
       'DAG run triggered',
       (l) => l.function === 'trigger-dag' && l.message === 'DAG run triggered',
     );
-    expect(triggered.run_id).toMatch(/^airkick__\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$/);
+    expect(triggered.run_id).toMatch(/^airkick__\d{8}T\d{4}(\d\d)?Z$/);
     const scheduled = await airflowApi(airflow, `/dags/airkick_conf/dagRuns/${triggered.run_id}`);
     expect(scheduled.status).toBe(200);
     expect(scheduled.body.conf).toMatchObject({ source: 'npm start' });

@@ -186,10 +186,19 @@ describe('parseScheduleEvent', () => {
 describe('scheduleRunId', () => {
   it('derives a stable, Airflow-valid id from the slot truncated to the second', () => {
     const id = scheduleRunId('etl', new Date('2026-11-21T06:00:00.750Z'));
-    expect(id).toBe('airkick__2026-11-21T06:00:00+00:00');
+    expect(id).toBe('airkick__20261121T0600Z');
     expect(id).toMatch(AIRFLOW_RUN_ID);
     expect(scheduleRunId('etl', new Date('2026-11-21T06:00:00Z'))).toBe(id);
-    expect(scheduleRunId('etl', new Date('2026-11-21T06:00:01Z'))).not.toBe(id);
+    const withSeconds = scheduleRunId('etl', new Date('2026-11-21T06:00:01Z'));
+    expect(withSeconds).toBe('airkick__20261121T060001Z');
+    expect(withSeconds).toMatch(AIRFLOW_RUN_ID);
+  });
+
+  it('gives distinct slots distinct ids (minute and second slots never collide)', () => {
+    const ids = new Set<string>();
+    const start = Date.parse('2026-12-31T23:00:00Z');
+    for (let s = 0; s < 7200; s += 7) ids.add(scheduleRunId('etl', new Date(start + s * 1000)));
+    expect(ids.size).toBe(Math.ceil(7200 / 7));
   });
 
   it('gives every delivery of one EventBridge event the same id', () => {

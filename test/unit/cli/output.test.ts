@@ -69,10 +69,10 @@ describe('the npm start log formatter', () => {
       function: 'trigger-dag',
       cold_start: true,
       dag_id: 'etl',
-      run_id: 'airkick__2026-11-21T06:03:13+00:00',
+      run_id: 'airkick__20261121T060313Z',
     });
     expect(formatLogLine(line, false)).toBe(
-      '06:03:13  INFO   trigger-dag   DAG run triggered  dag=etl  run=airkick__2026-11-21T06:03:13+00:00',
+      '06:03:13  INFO   trigger-dag   DAG run triggered  dag=etl  run=airkick__20261121T060313Z',
     );
   });
 
