@@ -4,6 +4,7 @@ import { CliGate, type CliStats } from './cli.ts';
 import { createCounters } from './counters.ts';
 import { dmsGateway } from './dms-gateway.ts';
 import { dmsOpenApi } from './dms-openapi.ts';
+import { FaultQueue, type RecordedRequest } from './faults.ts';
 import { listen } from './http.ts';
 import { TokenStore } from './tokens.ts';
 
@@ -18,6 +19,30 @@ export interface DmsEmulatorOptions {
   sessionTtlMs?: number;
   tenantId?: string;
   workspaceId?: string;
+  /** Keep every OpenAPI request as received, for `requests()`. */
+  record?: boolean;
+}
+
+/**
+ * An error answer CreateAirflowLoginToken gives instead of a token. By default the OpenAPI gateway's
+ * error body `{RequestId, HostId, Code, Message, Recommend}` with HTTP `status`; with `successFalse`
+ * HTTP 200 and the product's own `{Success: false, Code, ErrorCode, Message, HttpStatusCode: status}`.
+ * Alibaba's gateway throttles with HTTP 400 and `Throttling.User` (per-user flow control) or `Throttling`.
+ */
+export interface DmsFault {
+  status: number;
+  code: string;
+  /** Defaults to the gateway's wording for the throttling codes. */
+  message?: string;
+  /** How many consecutive requests get this answer (default 1). */
+  times?: number;
+  /**
+   * Sent as `x-acs-retry-after`, in milliseconds: the Tea/Darabonba OpenAPI clients read that header,
+   * raise a ThrottlingException whose `retry_after` is its value and sleep that many milliseconds
+   * before a retry.
+   */
+  retryAfterSeconds?: number;
+  successFalse?: boolean;
 }
 
 export interface DmsEmulator {
@@ -30,8 +55,19 @@ export interface DmsEmulator {
   host: string;
   /** Requests received per route: token (OpenAPI), login, api, command (and `unknown`). */
   counts(): Record<string, number>;
+  /** Clears the counts, the CLI statistics and the recorded requests. */
   resetCounts(): void;
   stats(): CliStats;
+  /**
+   * Answers the next CreateAirflowLoginToken request(s) with `fault`, after the signature check.
+   *
+   * @example
+   * dms.failNext({ status: 400, code: 'Throttling.User', retryAfterSeconds: 1 });
+   */
+  failNext(fault: DmsFault): void;
+  clearFaults(): void;
+  /** OpenAPI requests as received (only with `record: true`). */
+  requests(): RecordedRequest[];
   stop(): Promise<void>;
 }
 
@@ -48,6 +84,9 @@ export interface DmsState {
   sessions: TokenStore<string>;
   nonces: Set<string>;
   gate: CliGate;
+  faults: FaultQueue<DmsFault>;
+  /** Set when recording. */
+  recorded: RecordedRequest[] | undefined;
   hit(route: string): void;
 }
 
@@ -84,6 +123,8 @@ export async function startDmsEmulator(
     sessions: new TokenStore(sessionTtlMs),
     nonces: new Set(),
     gate,
+    faults: new FaultQueue(),
+    recorded: options.record ? [] : undefined,
     hit: counters.hit,
   };
   const gateway = await listen(dmsGateway(state));
@@ -99,8 +140,12 @@ export async function startDmsEmulator(
     resetCounts() {
       counters.reset();
       gate.reset();
+      state.recorded?.splice(0);
     },
     stats: () => gate.stats(),
+    failNext: (fault) => state.faults.push('token', fault),
+    clearFaults: () => state.faults.clear(),
+    requests: () => [...(state.recorded ?? [])],
     async stop() {
       await Promise.all([openApi.close(), gateway.close()]);
     },

@@ -2,6 +2,7 @@ import type { AirflowInfo } from '#test/airflow/airflow.ts';
 import type { CliStats } from './cli.ts';
 import { CliGate } from './cli.ts';
 import { createCounters } from './counters.ts';
+import { FaultQueue, type RecordedRequest } from './faults.ts';
 import { listen } from './http.ts';
 import { mwaaControlPlane } from './mwaa-control-plane.ts';
 import { mwaaWebServer } from './mwaa-web-server.ts';
@@ -23,6 +24,32 @@ export interface MwaaEmulatorOptions {
   restApi?: 'allowed' | 'denied';
   /** Extra time each CLI command holds the web server's single CLI slot, to make overlaps observable. */
   cliDelayMs?: number;
+  /** Keep every control-plane request as received, for `requests()`. */
+  record?: boolean;
+}
+
+/** The control-plane operations a fault can be queued for. */
+export type MwaaOperation = 'clitoken' | 'webtoken' | 'restapi';
+
+/**
+ * An error answer the control plane gives instead of running the operation. restJson1 clients read
+ * the error type from the `x-amzn-errortype` header first, then a body `code`, then `__type`;
+ * `typeIn` picks which one carries it, so each parsing path can be exercised:
+ * `header` (how MWAA answers), `body-type` (`__type: "X"`), `body-type-namespaced`
+ * (`__type: "com.amazonaws.mwaa#X"`, the service's Smithy namespace) or `body-code` (`code: "X"`).
+ */
+export interface MwaaFault {
+  status: number;
+  type: string;
+  /** Defaults to a message like the service's for the known types. */
+  message?: string;
+  /** How many consecutive requests of the operation get this answer (default 1). */
+  times?: number;
+  typeIn?: 'header' | 'body-type' | 'body-type-namespaced' | 'body-code';
+  /** More members of the error body, e.g. `{ RestApiStatusCode, RestApiResponse }`. */
+  extra?: Record<string, unknown>;
+  /** Sent as `Retry-After`. MWAA documents no such header; it is here to test clients that honour one. */
+  retryAfterSeconds?: number;
 }
 
 export interface MwaaEmulator {
@@ -35,8 +62,20 @@ export interface MwaaEmulator {
   credentials: AwsCredentials;
   /** Requests received per route: clitoken, webtoken, restapi, cli, login, api (and `unknown`). */
   counts(): Record<string, number>;
+  /** Clears the counts, the CLI statistics and the recorded requests. */
   resetCounts(): void;
   stats(): CliStats;
+  /**
+   * Answers the next request(s) of `operation` with `fault`, after the signature check (an unsigned
+   * or badly signed request still fails on its signature first).
+   *
+   * @example
+   * mwaa.failNext('restapi', { status: 429, type: 'ThrottlingException', times: 2 });
+   */
+  failNext(operation: MwaaOperation, fault: MwaaFault): void;
+  clearFaults(): void;
+  /** Control-plane requests as received (only with `record: true`). */
+  requests(): RecordedRequest[];
   stop(): Promise<void>;
 }
 
@@ -54,7 +93,21 @@ export interface MwaaState {
   webTokens: TokenStore<string>;
   sessions: TokenStore<string>;
   gate: CliGate;
+  faults: FaultQueue<MwaaFault>;
+  /** Set when recording. */
+  recorded: RecordedRequest[] | undefined;
   hit(route: string): void;
+}
+
+const ACCOUNT = '123456789012';
+
+/**
+ * The AccessDenied text for a caller without `airflow:InvokeRestApi` on the environment's Airflow role;
+ * clients recognise "Airflow role" in it and fall back to the web login session.
+ */
+export function airflowRoleDeniedMessage(region: string, environmentName: string): string {
+  const role = `arn:aws:airflow:${region}:${ACCOUNT}:role/${environmentName}/Admin`;
+  return `User: arn:aws:iam::${ACCOUNT}:user/airkick-emulator is not authorized to perform: airflow:InvokeRestApi on resource: ${role} (the Airflow role of the environment) because no identity-based policy allows the airflow:InvokeRestApi action`;
 }
 
 /** Not a real key: AWS key ids start with AKIA/ASIA, and secret scanners look for exactly that. */
@@ -90,6 +143,8 @@ export async function startMwaaEmulator(
     webTokens: new TokenStore(options.webTokenTtlMs ?? 60_000),
     sessions: new TokenStore(options.sessionTtlMs ?? 12 * 3600_000),
     gate,
+    faults: new FaultQueue(),
+    recorded: options.record ? [] : undefined,
     hit: counters.hit,
   };
   const server = await listen(mwaaWebServer(state));
@@ -105,8 +160,12 @@ export async function startMwaaEmulator(
     resetCounts() {
       counters.reset();
       gate.reset();
+      state.recorded?.splice(0);
     },
     stats: () => gate.stats(),
+    failNext: (operation, fault) => state.faults.push(operation, fault),
+    clearFaults: () => state.faults.clear(),
+    requests: () => [...(state.recorded ?? [])],
     async stop() {
       await Promise.all([control.close(), server.close()]);
     },

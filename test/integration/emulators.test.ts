@@ -5,7 +5,12 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EXAMPLE_DAGS } from '#test/airflow/airflow.ts';
 import { type DmsEmulator, type DmsEmulatorOptions, startDmsEmulator } from '#test/emulators/dms.ts';
-import { type MwaaEmulator, type MwaaEmulatorOptions, startMwaaEmulator } from '#test/emulators/mwaa.ts';
+import {
+  airflowRoleDeniedMessage,
+  type MwaaEmulator,
+  type MwaaEmulatorOptions,
+  startMwaaEmulator,
+} from '#test/emulators/mwaa.ts';
 
 const airflow = inject('airflow');
 const basic = `Basic ${Buffer.from(`${airflow.username}:${airflow.password}`).toString('base64')}`;
@@ -68,6 +73,7 @@ describe('MWAA emulator', () => {
     return {
       status: response.status,
       errorType: response.headers.get('x-amzn-errortype'),
+      retryAfter: response.headers.get('retry-after'),
       body: (await response.json()) as Record<string, unknown>,
     };
   }
@@ -268,6 +274,147 @@ describe('MWAA emulator', () => {
     expect(mwaa.counts()).toEqual({ restapi: 6 });
   });
 
+  it('holds InvokeRestApi to the model: Path 1..64 characters, Method from the enum', async () => {
+    mwaa.resetCounts();
+    const path64 = `/dags/${'x'.repeat(58)}`;
+    expect(path64).toHaveLength(64);
+    const atLimit = await invokeRestApi(mwaa, { Method: 'GET', Path: path64 });
+    // Passed validation and reached Airflow, which knows no such DAG.
+    expect(atLimit).toMatchObject({ status: 400, errorType: 'RestApiClientException' });
+    expect(atLimit.body.RestApiStatusCode).toBe(404);
+
+    const path65 = `${path64}y`;
+    const tooLong = await invokeRestApi(mwaa, { Method: 'GET', Path: path65 });
+    expect(tooLong).toMatchObject({ status: 400, errorType: 'ValidationException' });
+    expect(tooLong.body).toEqual({
+      message: `1 validation error detected: Value '${path65}' at 'path' failed to satisfy constraint: Member must have length less than or equal to 64`,
+    });
+
+    const empty = await invokeRestApi(mwaa, { Method: 'GET', Path: '' });
+    expect(empty.body.message).toBe(
+      "1 validation error detected: Value '' at 'path' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    );
+    const both = await invokeRestApi(mwaa, { Path: path65 });
+    expect(both).toMatchObject({ status: 400, errorType: 'ValidationException' });
+    expect(both.body.message).toMatch(/^2 validation errors detected: .*at 'path'.*; Value null at 'method'/);
+    const method = await invokeRestApi(mwaa, { Method: 'get', Path: '/dags' });
+    expect(method.body.message).toContain(
+      "Value 'get' at 'method' failed to satisfy constraint: Member must satisfy enum value set: [GET, PUT, POST, PATCH, DELETE]",
+    );
+    const nested = await invokeRestApi(mwaa, {
+      Method: 'GET',
+      Path: '/dags',
+      QueryParameters: { a: { b: 1 } },
+    });
+    expect(nested).toMatchObject({ status: 400, errorType: 'ValidationException' });
+    const badName = await invokeRestApi(mwaa, { Method: 'GET', Path: '/dags' }, '9starts-with-digit');
+    expect(badName).toMatchObject({ status: 400, errorType: 'ValidationException' });
+    expect(badName.body.message).toContain('regular expression pattern: [a-zA-Z][0-9a-zA-Z-_]*');
+    expect(mwaa.counts()).toEqual({ restapi: 7 });
+  });
+
+  it('answers queued faults in each error-type shape, `times` times, and the SDK reads them all', async () => {
+    const client = sdk(mwaa);
+    const name = { Name: mwaa.environmentName };
+    for (const typeIn of ['header', 'body-type', 'body-type-namespaced', 'body-code'] as const) {
+      mwaa.failNext('clitoken', { status: 404, type: 'ResourceNotFoundException', typeIn });
+      const error = await client.send(new CreateCliTokenCommand(name)).catch((e: unknown) => e);
+      expect(error, typeIn).toMatchObject({
+        name: 'ResourceNotFoundException',
+        $metadata: { httpStatusCode: 404 },
+      });
+    }
+    expect((await client.send(new CreateCliTokenCommand(name))).CliToken).toBeTruthy();
+
+    mwaa.failNext('webtoken', { status: 500, type: 'InternalServerException', times: 2 });
+    for (const _ of [1, 2]) {
+      const error = await client.send(new CreateWebLoginTokenCommand(name)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: 'InternalServerException', $fault: 'server' });
+    }
+    expect((await client.send(new CreateWebLoginTokenCommand(name))).WebToken).toBeTruthy();
+
+    mwaa.failNext('webtoken', { status: 403, type: 'AccessDeniedException', message: 'Not authorized.' });
+    const denied = await client.send(new CreateWebLoginTokenCommand(name)).catch((e: unknown) => e);
+    expect(denied).toMatchObject({ name: 'AccessDeniedException', message: 'Not authorized.' });
+  });
+
+  it('carries the fault body: RestApiStatusCode, Message for AccessDenied, Retry-After on request', async () => {
+    mwaa.resetCounts();
+    const request = { Method: 'GET', Path: '/dags' };
+    mwaa.failNext('restapi', {
+      status: 400,
+      type: 'RestApiServerException',
+      extra: { RestApiStatusCode: 503, RestApiResponse: { title: 'Service Unavailable' } },
+    });
+    mwaa.failNext('restapi', { status: 429, type: 'ThrottlingException', retryAfterSeconds: 2 });
+    mwaa.failNext('restapi', {
+      status: 403,
+      type: 'AccessDeniedException',
+      message: airflowRoleDeniedMessage(mwaa.region, mwaa.environmentName),
+    });
+    const server = await invokeRestApi(mwaa, request);
+    expect(server).toMatchObject({ status: 400, errorType: 'RestApiServerException', retryAfter: null });
+    expect(server.body).toMatchObject({
+      RestApiStatusCode: 503,
+      RestApiResponse: { title: 'Service Unavailable' },
+    });
+    const throttled = await invokeRestApi(mwaa, request);
+    expect(throttled).toMatchObject({ status: 429, errorType: 'ThrottlingException', retryAfter: '2' });
+    expect(throttled.body).toEqual({ message: 'Rate exceeded' });
+    const denied = await invokeRestApi(mwaa, request);
+    expect(denied).toMatchObject({ status: 403, errorType: 'AccessDeniedException' });
+    expect(String(denied.body.Message)).toContain('Airflow role');
+    expect(denied.body.message).toBeUndefined();
+
+    mwaa.failNext('restapi', {
+      status: 500,
+      type: 'InternalServerException',
+      typeIn: 'body-type-namespaced',
+    });
+    const namespaced = await invokeRestApi(mwaa, request);
+    expect(namespaced).toMatchObject({ status: 500, errorType: null });
+    expect(namespaced.body.__type).toBe('com.amazonaws.mwaa#InternalServerException');
+    expect((await invokeRestApi(mwaa, request)).status).toBe(200);
+    expect(mwaa.counts()).toEqual({ restapi: 5 });
+  });
+
+  it('checks the signature before a fault, and clearFaults drops what is queued', async () => {
+    mwaa.failNext('clitoken', { status: 404, type: 'ResourceNotFoundException', times: 3 });
+    const unsigned = await sdk(mwaa, 'not-the-secret')
+      .send(new CreateCliTokenCommand({ Name: mwaa.environmentName }))
+      .catch((e: unknown) => e);
+    expect(unsigned).toMatchObject({ name: 'InvalidSignatureException' });
+    const queued = await sdk(mwaa)
+      .send(new CreateCliTokenCommand({ Name: mwaa.environmentName }))
+      .catch((e: unknown) => e);
+    expect(queued).toMatchObject({ name: 'ResourceNotFoundException' });
+    mwaa.clearFaults();
+    expect(
+      (await sdk(mwaa).send(new CreateCliTokenCommand({ Name: mwaa.environmentName }))).CliToken,
+    ).toBeTruthy();
+    expect(() =>
+      mwaa.failNext('restapi', { status: 500, type: 'InternalServerException', times: 0 }),
+    ).toThrow(RangeError);
+  });
+
+  it('records control-plane requests as received when asked to', async () => {
+    await withEmulator(await startMwaaEmulator(airflow, { record: true }), async (e) => {
+      await sdk(e).send(new CreateCliTokenCommand({ Name: e.environmentName }));
+      await invokeRestApi(e, { Method: 'GET', Path: '/health' });
+      const [cliToken, restApi] = e.requests();
+      expect(cliToken).toMatchObject({
+        route: 'clitoken',
+        method: 'POST',
+        url: `/clitoken/${e.environmentName}`,
+      });
+      expect(cliToken?.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=/);
+      expect(JSON.parse(String(restApi?.body))).toEqual({ Method: 'GET', Path: '/health' });
+      e.resetCounts();
+      expect(e.requests()).toEqual([]);
+    });
+    expect(mwaa.requests()).toEqual([]);
+  });
+
   it('denies InvokeRestApi on the Airflow role when configured to', async () => {
     const options: MwaaEmulatorOptions = { restApi: 'denied' };
     await withEmulator(await startMwaaEmulator(airflow, options), async (e) => {
@@ -323,6 +470,7 @@ describe('DMS emulator', () => {
     return response.body as {
       Success: boolean;
       Code: string;
+      ErrorCode?: string;
       HttpStatusCode: number;
       Data: { Token: string; Host: string };
     };
@@ -365,6 +513,66 @@ describe('DMS emulator', () => {
   it('answers an unknown AirflowId with an error body (HttpStatusCode 404)', async () => {
     const error = await createLoginToken(dms, 'af-doesnotexist').catch((e: unknown) => e);
     expect(error).toMatchObject({ data: { Success: false, HttpStatusCode: 404, statusCode: 404 } });
+  });
+
+  it('answers queued faults as the gateway does: error body and status, or Success:false at HTTP 200', async () => {
+    dms.resetCounts();
+    dms.failNext({ status: 400, code: 'Throttling.User', times: 2, retryAfterSeconds: 1 });
+    for (const _ of [1, 2]) {
+      const error = await createLoginToken(dms, dms.airflowId).catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'Throttling.User',
+        data: {
+          statusCode: 400,
+          Code: 'Throttling.User',
+          Message: 'Request was denied due to user flow control.',
+        },
+      });
+    }
+    dms.failNext({ status: 503, code: 'ServiceUnavailable', successFalse: true });
+    const unsuccessful = await createLoginToken(dms, dms.airflowId);
+    expect(unsuccessful).toMatchObject({
+      Success: false,
+      Code: 'ServiceUnavailable',
+      ErrorCode: 'ServiceUnavailable',
+      HttpStatusCode: 503,
+    });
+    expect(unsuccessful.Data).toBeUndefined();
+    dms.failNext({ status: 500, code: 'InternalError', message: 'boom' });
+    const server = await createLoginToken(dms, dms.airflowId).catch((e: unknown) => e);
+    expect(server).toMatchObject({ code: 'InternalError', data: { statusCode: 500, Message: 'boom' } });
+    expect((await createLoginToken(dms, dms.airflowId)).Success).toBe(true);
+    expect(dms.counts()).toEqual({ token: 5 });
+  });
+
+  it('checks the signature before a fault, and clearFaults drops what is queued', async () => {
+    dms.failNext({ status: 400, code: 'Throttling', times: 5 });
+    const unsigned = await createLoginToken(dms, dms.airflowId, { accessKeySecret: 'wrong-secret' }).catch(
+      (e: unknown) => e,
+    );
+    expect(unsigned).toMatchObject({ code: 'SignatureDoesNotMatch' });
+    const queued = await createLoginToken(dms, dms.airflowId).catch((e: unknown) => e);
+    expect(queued).toMatchObject({
+      code: 'Throttling',
+      data: { Message: 'Request was denied due to request throttling.' },
+    });
+    dms.clearFaults();
+    expect((await createLoginToken(dms, dms.airflowId)).Success).toBe(true);
+  });
+
+  it('records OpenAPI requests as received when asked to', async () => {
+    await withEmulator(await startDmsEmulator(airflow, { record: true }), async (e) => {
+      await createLoginToken(e, e.airflowId);
+      const [request] = e.requests();
+      expect(request).toMatchObject({
+        route: 'token',
+        method: 'POST',
+        headers: { 'x-acs-action': 'CreateAirflowLoginToken' },
+      });
+      expect(request?.url).toContain(`AirflowId=${e.airflowId}`);
+      expect(request?.headers.authorization).toMatch(/^ACS3-HMAC-SHA256 Credential=/);
+    });
+    expect(dms.requests()).toEqual([]);
   });
 
   it('logs in with a 302 and a 30-day session cookie, then passes /api/v1 through', async () => {
