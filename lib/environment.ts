@@ -1,15 +1,22 @@
 /**
  * One string names an Airflow environment:
- *   mwaa://NAME?region=us-east-1[&auth=rest|session][&endpoint=URL]
- *   dms://AIRFLOW_ID?region=cn-hangzhou[&vpc=true][&endpoint=URL]
- *   https://user@host:8080[/prefix]   (password from the URL or AIRKICK_AIRFLOW_PASSWORD)
+ *   mwaa://NAME?region=us-east-1[&auth=rest|session][&endpoint=URL][&api=v1|v2|auto]
+ *   dms://AIRFLOW_ID?region=cn-hangzhou[&vpc=true][&endpoint=URL][&api=v1|v2|auto]
+ *   https://user@host:8080[/prefix][?api=v1|v2|auto]   (password from the URL or AIRKICK_AIRFLOW_PASSWORD)
  * `endpoint` replaces the cloud's control-plane endpoint (VPC endpoints, proxies, emulators).
+ * `api` names the REST API: `v1` (Airflow 2), `v2` (Airflow 3), or `auto` (default: ask the server once).
  */
+import type { ApiVersion } from './airflow/transport.ts';
 import { AirkickError } from './errors.ts';
 
 export type EnvironmentSpec = MwaaSpec | DmsSpec | SelfHostedSpec;
 
-export interface MwaaSpec {
+interface CommonSpec {
+  /** The REST API to speak; absent: ask the server. */
+  api?: ApiVersion;
+}
+
+export interface MwaaSpec extends CommonSpec {
   kind: 'mwaa';
   name: string;
   region: string;
@@ -18,14 +25,14 @@ export interface MwaaSpec {
   endpoint?: string;
 }
 
-export interface DmsSpec {
+export interface DmsSpec extends CommonSpec {
   kind: 'dms';
   airflowId: string;
   region: string;
   endpoint: string;
 }
 
-export interface SelfHostedSpec {
+export interface SelfHostedSpec extends CommonSpec {
   kind: 'self-hosted';
   baseUrl: string;
   username?: string;
@@ -48,28 +55,33 @@ export function parseEnvironment(text: string, password?: string): EnvironmentSp
   };
   const endpoint = params.get('endpoint') ?? undefined;
   if (endpoint !== undefined && !/^https?:\/\//.test(endpoint)) fail('endpoint must be an http(s) URL');
+  const apiParam = params.get('api') ?? 'auto';
+  if (apiParam !== 'v1' && apiParam !== 'v2' && apiParam !== 'auto')
+    fail(`api must be "v1" (Airflow 2), "v2" (Airflow 3) or "auto", not "${apiParam}"`);
+  const api = apiParam === 'auto' ? {} : { api: apiParam as ApiVersion };
   switch (url.protocol) {
     case 'mwaa:': {
-      known(['region', 'auth', 'endpoint']);
+      known(['region', 'auth', 'endpoint', 'api']);
       const name = decodeURIComponent(url.hostname || url.pathname.replace(/^\/+/, ''));
       if (!/^[a-zA-Z][0-9a-zA-Z_-]{0,79}$/.test(name))
         fail('an MWAA environment name is letters, digits, - and _');
       const region = params.get('region') ?? fail('region is required, e.g. ?region=us-east-1');
       const auth = params.get('auth') ?? 'rest';
       if (auth !== 'rest' && auth !== 'session') fail('auth must be "rest" or "session"');
-      return { kind: 'mwaa', name, region, auth, ...(endpoint ? { endpoint } : {}) } as MwaaSpec;
+      return { kind: 'mwaa', name, region, auth, ...(endpoint ? { endpoint } : {}), ...api } as MwaaSpec;
     }
     case 'dms:': {
-      known(['region', 'vpc', 'endpoint']);
+      known(['region', 'vpc', 'endpoint', 'api']);
       const airflowId = decodeURIComponent(url.hostname || url.pathname.replace(/^\/+/, ''));
       if (!airflowId) fail('the Airflow id is missing, e.g. dms://af-xxxx?region=cn-hangzhou');
       const region = params.get('region') ?? fail('region is required, e.g. ?region=cn-hangzhou');
       const host =
         params.get('vpc') === 'true' ? `dms-vpc.${region}.aliyuncs.com` : `dms.${region}.aliyuncs.com`;
-      return { kind: 'dms', airflowId, region, endpoint: endpoint ?? `https://${host}` };
+      return { kind: 'dms', airflowId, region, endpoint: endpoint ?? `https://${host}`, ...api };
     }
     case 'http:':
     case 'https:': {
+      known(['api']);
       const username = url.username ? decodeURIComponent(url.username) : undefined;
       const secret = url.password ? decodeURIComponent(url.password) : password;
       url.username = '';
@@ -81,6 +93,7 @@ export function parseEnvironment(text: string, password?: string): EnvironmentSp
         baseUrl,
         ...(username ? { username } : {}),
         ...(secret ? { password: secret } : {}),
+        ...api,
       };
     }
     default:

@@ -42,7 +42,7 @@ Exit: 0 listed, 4 no such DAG.`,
       `listing runs of ${dagId}`,
       client.listDagRuns(
         dagId,
-        { limit, orderBy: '-execution_date', ...(state ? { state } : {}) },
+        { limit, orderBy: '-logical_date', ...(state ? { state } : {}) },
         { deadline: Date.now() + parseTimeout(values.timeout, 120) },
       ),
     );

@@ -1,16 +1,20 @@
 /**
  * The Airflow client: each operation is one request shape over a Transport. Retries, error mapping
- * and the idempotent-trigger rules live here once, whatever hosts Airflow.
+ * and the idempotent-trigger rules live here once, whatever hosts Airflow; what differs between
+ * Airflow 2 and 3 comes from the `AirflowApi` chosen once per client.
  */
 import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '../errors.ts';
 import { withRetry } from '../retry.ts';
+import { type AirflowApi, type ApiChoice, arrayField, detectVersion, record } from './api.ts';
+import { apiV1 } from './api-v1.ts';
+import { apiV2 } from './api-v2.ts';
 import { buildCommand } from './cli-args.ts';
 import type { ApiRequest, ApiResponse, Transport } from './transport.ts';
 import type {
   AirflowClient,
+  AirflowVersion,
   CallOptions,
   CliResult,
-  ComponentHealth,
   DagRun,
   DagRunState,
   Health,
@@ -26,22 +30,32 @@ const TERMINAL: ReadonlySet<DagRunState> = new Set(['success', 'failed']);
 export class RestAirflowClient implements AirflowClient {
   readonly environment: string;
   readonly hasCli: boolean;
+  #api: AirflowApi | undefined;
+  #detecting: Promise<AirflowApi> | undefined;
 
-  constructor(private readonly transport: Transport) {
+  constructor(
+    private readonly transport: Transport,
+    private readonly choice: ApiChoice = 'auto',
+  ) {
     this.environment = transport.environment;
     this.hasCli = transport.cli !== undefined;
+    if (choice !== 'auto') this.#api = choice === 'v2' ? apiV2() : apiV1();
   }
 
   uiUrl(dagId?: string, runId?: string): string | undefined {
     const base = this.transport.uiBase();
-    if (!base || !dagId) return base;
-    const grid = `${base}/dags/${encodeURIComponent(dagId)}/grid`;
-    return runId ? `${grid}?dag_run_id=${encodeURIComponent(runId)}` : grid;
+    if (!base) return undefined;
+    return (this.#api ?? apiV1()).uiUrl(base, dagId, runId);
+  }
+
+  async airflowVersion(options: CallOptions = {}): Promise<AirflowVersion> {
+    const api = await this.#resolve(options);
+    return { api: api.name, version: api.airflowVersion };
   }
 
   async triggerDagRun(input: TriggerInput, options: CallOptions = {}): Promise<TriggerResult> {
     const created = await this.#postDagRun(input, options);
-    if (created) return { run: toDagRun(created.body), alreadyTriggered: false };
+    if (created) return { run: created, alreadyTriggered: false };
     return { run: await this.getDagRun(input.dagId, input.runId as string, options), alreadyTriggered: true };
   }
 
@@ -50,29 +64,41 @@ export class RestAirflowClient implements AirflowClient {
   }
 
   /** The created run, or undefined when a run with the same id exists (409). */
-  async #postDagRun(input: TriggerInput, options: CallOptions): Promise<{ body: unknown } | undefined> {
-    const body: Record<string, unknown> = { conf: input.conf ?? {} };
-    if (input.runId !== undefined) body.dag_run_id = input.runId;
-    if (input.logicalDate !== undefined) body.logical_date = input.logicalDate;
-    if (input.note !== undefined) body.note = input.note;
-    const request: ApiRequest = { method: 'POST', path: `/dags/${seg(input.dagId)}/dagRuns`, body };
+  async #postDagRun(input: TriggerInput, options: CallOptions): Promise<DagRun | undefined> {
+    const api = await this.#resolve(options);
+    const path = `/dags/${seg(input.dagId)}/dagRuns`;
     // Without a run id a retried POST could start a second run, so it is sent exactly once.
     const idempotent = input.runId !== undefined;
-    try {
-      return { body: await this.#call('trigger DAG run', request, options, idempotent) };
-    } catch (error) {
-      if (isAirkickError(error, 'CONFLICT') && input.runId !== undefined) return undefined;
-      throw error;
+    let body = api.triggerBody(input);
+    for (let round = 1; ; round++) {
+      const request: ApiRequest = { api: api.name, method: 'POST', path, body };
+      const response = await this.#send(api, 'trigger DAG run', request, options, idempotent);
+      if (codeForStatus(response.status) === undefined) return api.toDagRun(response.body);
+      if (response.status === 409 && input.runId !== undefined) {
+        if (api.isDuplicateRunId(response, input.runId)) return undefined;
+        throw this.#error(
+          api,
+          'trigger DAG run',
+          request,
+          response,
+          'another run of this DAG has the same logical date',
+        );
+      }
+      const retry = round === 1 ? api.retryTriggerBody?.(response, body) : undefined;
+      if (!retry) throw this.#error(api, 'trigger DAG run', request, response);
+      body = retry;
     }
   }
 
   async getDagRun(dagId: string, runId: string, options: CallOptions = {}): Promise<DagRun> {
+    const api = await this.#resolve(options);
     const body = await this.#call(
+      api,
       'get DAG run',
-      { method: 'GET', path: `/dags/${seg(dagId)}/dagRuns/${seg(runId)}` },
+      { api: api.name, method: 'GET', path: `/dags/${seg(dagId)}/dagRuns/${seg(runId)}` },
       options,
     );
-    return toDagRun(body);
+    return api.toDagRun(body);
   }
 
   async waitForDagRun(dagId: string, runId: string, options: WaitOptions = {}): Promise<DagRun> {
@@ -88,73 +114,48 @@ export class RestAirflowClient implements AirflowClient {
   }
 
   async listDagRuns(dagId: string, query: ListRunsQuery = {}, options: CallOptions = {}): Promise<DagRun[]> {
+    const api = await this.#resolve(options);
     const body = await this.#call(
+      api,
       'list DAG runs',
-      {
-        method: 'GET',
-        path: `/dags/${seg(dagId)}/dagRuns`,
-        query: {
-          state: query.state,
-          limit: query.limit ?? 25,
-          order_by: query.orderBy ?? '-execution_date',
-          end_date_gte: query.endDateGte,
-        },
-      },
+      { api: api.name, method: 'GET', path: `/dags/${seg(dagId)}/dagRuns`, query: api.listRunsQuery(query) },
       options,
     );
-    return arrayField(body, 'dag_runs').map(toDagRun);
+    return arrayField(body, 'dag_runs').map((run) => api.toDagRun(run));
   }
 
   async health(options: CallOptions = {}): Promise<Health> {
-    const body = record(await this.#call('read health', { method: 'GET', path: '/health' }, options));
-    const now = Date.now();
-    const component = (key: string, heartbeatKey: string): ComponentHealth | undefined => {
-      const value = body[key];
-      if (value === null || typeof value !== 'object') return undefined;
-      const entry = value as Record<string, unknown>;
-      if (entry.status === null || entry.status === undefined) return undefined;
-      const beat = typeof entry[heartbeatKey] === 'string' ? (entry[heartbeatKey] as string) : null;
-      return {
-        status: toStatus(entry.status),
-        latestHeartbeat: beat,
-        heartbeatAgeSeconds: beat ? Math.max(0, (now - Date.parse(beat)) / 1000) : null,
-      };
-    };
-    const triggerer = component('triggerer', 'latest_triggerer_heartbeat');
-    const dagProcessor = component('dag_processor', 'latest_dag_processor_heartbeat');
-    return {
-      metadatabase: { status: toStatus(record(body.metadatabase).status) },
-      scheduler: component('scheduler', 'latest_scheduler_heartbeat') ?? {
-        status: 'unknown',
-        latestHeartbeat: null,
-        heartbeatAgeSeconds: null,
-      },
-      ...(triggerer ? { triggerer } : {}),
-      ...(dagProcessor ? { dagProcessor } : {}),
-      checkedAt: new Date(now).toISOString(),
-    };
+    const api = await this.#resolve(options);
+    const body = await this.#call(
+      api,
+      'read health',
+      { api: api.name, method: 'GET', path: api.healthPath },
+      options,
+    );
+    return api.toHealth(body, Date.now());
   }
 
   async listImportErrors(options: CallOptions = {}): Promise<ImportErrorEntry[]> {
+    const api = await this.#resolve(options);
     const body = await this.#call(
+      api,
       'list import errors',
-      { method: 'GET', path: '/importErrors', query: { limit: 100 } },
+      { api: api.name, method: 'GET', path: '/importErrors', query: { limit: 100 } },
       options,
     );
-    return arrayField(body, 'import_errors').map((entry) => {
-      const e = record(entry);
-      return {
-        filename: String(e.filename ?? ''),
-        stackTrace: String(e.stack_trace ?? ''),
-        timestamp: typeof e.timestamp === 'string' ? e.timestamp : null,
-      };
-    });
+    return api.toImportErrors(body);
   }
 
   async getVariable(key: string, options: CallOptions = {}): Promise<string | undefined> {
+    const api = await this.#resolve(options);
     try {
       const body = record(
-        await this.#call('get variable', { method: 'GET', path: `/variables/${seg(key)}` }, options),
+        await this.#call(
+          api,
+          'get variable',
+          { api: api.name, method: 'GET', path: `/variables/${seg(key)}` },
+          options,
+        ),
       );
       return typeof body.value === 'string' ? body.value : undefined;
     } catch (error) {
@@ -164,26 +165,32 @@ export class RestAirflowClient implements AirflowClient {
   }
 
   async setVariable(key: string, value: string, options: CallOptions = {}): Promise<void> {
+    const api = await this.#resolve(options);
     try {
       await this.#call(
+        api,
         'set variable',
-        { method: 'PATCH', path: `/variables/${seg(key)}`, body: { key, value } },
+        { api: api.name, method: 'PATCH', path: `/variables/${seg(key)}`, body: { key, value } },
         options,
       );
     } catch (error) {
       if (!isAirkickError(error, 'NOT_FOUND')) throw error;
       await this.#call(
+        api,
         'create variable',
-        { method: 'POST', path: '/variables', body: { key, value } },
+        { api: api.name, method: 'POST', path: '/variables', body: { key, value } },
         options,
       );
     }
   }
 
   async setPaused(dagId: string, paused: boolean, options: CallOptions = {}): Promise<void> {
+    const api = await this.#resolve(options);
     await this.#call(
+      api,
       paused ? 'pause DAG' : 'unpause DAG',
       {
+        api: api.name,
         method: 'PATCH',
         path: `/dags/${seg(dagId)}`,
         query: { update_mask: 'is_paused' },
@@ -204,67 +211,79 @@ export class RestAirflowClient implements AirflowClient {
     return cli.call(this.transport, buildCommand(args), options);
   }
 
-  async #call(
+  /** The API version, decided once per client: from the environment string, or asked of the server. */
+  async #resolve(options: CallOptions): Promise<AirflowApi> {
+    if (this.#api) return this.#api;
+    this.#detecting ??= withRetry(
+      () =>
+        detectVersion(async (request) => {
+          const response = await this.transport.send(request, options);
+          if (isRetryableStatus(response.status))
+            throw this.#error(apiV1(), 'read the Airflow version', request, response);
+          return response;
+        }),
+      options.deadline === undefined ? {} : { deadline: options.deadline },
+    )
+      .then(({ api, version }) => {
+        this.#api = api === 'v2' ? apiV2(version) : apiV1(version);
+        return this.#api;
+      })
+      .finally(() => {
+        this.#detecting = undefined;
+      });
+    return this.#detecting;
+  }
+
+  /** One request with retries of what is safe to retry; the final answer whatever its status. */
+  #send(
+    api: AirflowApi,
     operation: string,
     request: ApiRequest,
     options: CallOptions,
     idempotent = true,
+  ): Promise<ApiResponse> {
+    return withRetry(
+      async () => {
+        const response = await this.transport.send(request, options);
+        if (isRetryableStatus(response.status)) throw this.#error(api, operation, request, response);
+        return response;
+      },
+      {
+        maxAttempts: idempotent ? 4 : 1,
+        ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+      },
+    );
+  }
+
+  /** The body of a successful answer; any other answer becomes an AirkickError. */
+  async #call(
+    api: AirflowApi,
+    operation: string,
+    request: ApiRequest,
+    options: CallOptions,
   ): Promise<unknown> {
-    const attempt = async () => {
-      const response = await this.transport.send(request, options);
-      const code = codeForStatus(response.status);
-      if (code === undefined) return response.body;
-      throw new AirkickError(code, `${operation} failed: ${response.status} ${problem(response)}`, {
-        method: request.method,
-        url: `${this.environment}${request.path}`,
-        status: response.status,
-        retryable: isRetryableStatus(response.status),
-        ...(response.retryAfterMs === undefined ? {} : { retryAfterMs: response.retryAfterMs }),
-      });
-    };
-    return withRetry(attempt, {
-      maxAttempts: idempotent ? 4 : 1,
-      ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    const response = await this.#send(api, operation, request, options);
+    if (codeForStatus(response.status) === undefined) return response.body;
+    throw this.#error(api, operation, request, response);
+  }
+
+  #error(
+    api: AirflowApi,
+    operation: string,
+    request: ApiRequest,
+    response: ApiResponse,
+    why?: string,
+  ): AirkickError {
+    const code = codeForStatus(response.status) ?? 'SERVER';
+    const detail = [why, api.problem(response)].filter(Boolean).join(': ');
+    return new AirkickError(code, `${operation} failed: ${response.status} ${detail}`, {
+      method: request.method,
+      url: `${this.environment}${request.path}`,
+      status: response.status,
+      retryable: isRetryableStatus(response.status),
+      ...(response.retryAfterMs === undefined ? {} : { retryAfterMs: response.retryAfterMs }),
     });
   }
 }
 
 const seg = (value: string) => encodeURIComponent(value);
-
-function record(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
-}
-
-function arrayField(body: unknown, key: string): unknown[] {
-  const value = record(body)[key];
-  return Array.isArray(value) ? value : [];
-}
-
-function toStatus(value: unknown): 'healthy' | 'unhealthy' | 'unknown' {
-  return value === 'healthy' ? 'healthy' : value === 'unhealthy' ? 'unhealthy' : 'unknown';
-}
-
-const str = (value: unknown) => (typeof value === 'string' ? value : null);
-
-function toDagRun(value: unknown): DagRun {
-  const run = record(value);
-  return {
-    dagId: String(run.dag_id ?? ''),
-    runId: String(run.dag_run_id ?? ''),
-    state: (str(run.state) ?? 'queued') as DagRunState,
-    logicalDate: str(run.logical_date) ?? str(run.execution_date),
-    startDate: str(run.start_date),
-    endDate: str(run.end_date),
-    conf: record(run.conf),
-    note: str(run.note),
-    runType: str(run.run_type),
-  };
-}
-
-/** Airflow answers errors as problem+json: `{title, detail, status}`. */
-function problem(response: ApiResponse): string {
-  const body = record(response.body);
-  const text = [body.title, body.detail].filter((part) => typeof part === 'string' && part).join(': ');
-  if (text) return text;
-  return typeof response.body === 'string' ? response.body.slice(0, 300) : '';
-}

@@ -39,7 +39,7 @@ export function createAirflowClient(
   const key = JSON.stringify([spec, options.aliyun?.credentials?.accessKeyId ?? null]);
   const cached = options.fresh ? undefined : clients.get(key);
   if (cached) return cached;
-  const client = new RestAirflowClient(transportFor(spec, options));
+  const client = new RestAirflowClient(transportFor(spec, options), spec.api ?? 'auto');
   if (!options.fresh) clients.set(key, client);
   return client;
 }

@@ -1,7 +1,8 @@
 /**
- * What a provider implements: one authenticated attempt at an Airflow REST call (paths are relative
- * to the API root, so the API version stays a transport detail), and the CLI where there is one.
- * Retries, error mapping and the operations themselves live once, in the client.
+ * What a provider implements: one authenticated attempt at an Airflow REST call (a path relative to
+ * the root of API `v1` or `v2`; the provider knows where that root is and how to authenticate for it),
+ * and the CLI where there is one. Retries, error mapping and the operations live once, in the client;
+ * what differs between API versions lives in `api-v1.ts` and `api-v2.ts`.
  */
 import type { CliResult } from './types.ts';
 
@@ -9,7 +10,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 export type QueryValue = string | number | boolean | readonly string[];
 export type Query = Record<string, QueryValue | undefined>;
 
+/** `v1`: Airflow 2's stable REST API at `/api/v1`; `v2`: Airflow 3's at `/api/v2`. */
+export type ApiVersion = 'v1' | 'v2';
+
 export interface ApiRequest {
+  api: ApiVersion;
   method: HttpMethod;
   /** Relative to the API root, e.g. `/dags/x/dagRuns` (no `/api/v1`). */
   path: string;
@@ -31,7 +36,6 @@ export interface AttemptOptions {
 export interface Transport {
   /** Safe display name of the environment. */
   readonly environment: string;
-  readonly apiVersion: 'v1';
   /** One attempt; a rejected credential is refreshed and the call repeated once inside. */
   send(request: ApiRequest, options: AttemptOptions): Promise<ApiResponse>;
   /** Runs one CLI command line (already quoted, without `airflow`). */

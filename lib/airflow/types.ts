@@ -58,7 +58,15 @@ export interface ListRunsQuery {
   limit?: number;
   /** Only runs whose end date is at or after this ISO time. */
   endDateGte?: string;
-  orderBy?: 'start_date' | '-start_date' | 'execution_date' | '-execution_date' | 'end_date' | '-end_date';
+  /** Default `-logical_date` (Airflow 2: `execution_date`; Airflow 3: `run_after`, as runs may have no logical date). */
+  orderBy?: 'start_date' | '-start_date' | 'logical_date' | '-logical_date' | 'end_date' | '-end_date';
+}
+
+export interface AirflowVersion {
+  /** `v1` for Airflow 2, `v2` for Airflow 3. */
+  api: 'v1' | 'v2';
+  /** As the server reported it (`2.10.5`), or `unknown` when the API version was configured, not asked. */
+  version: string;
 }
 
 export interface CliResult {
@@ -83,6 +91,8 @@ export interface AirflowClient {
   readonly hasCli: boolean;
   /** Link to the Airflow UI when known. */
   uiUrl(dagId?: string, runId?: string): string | undefined;
+  /** Which Airflow this is; asks the server once per client unless the environment string says (`api=`). */
+  airflowVersion(options?: CallOptions): Promise<AirflowVersion>;
 
   triggerDagRun(input: TriggerInput, options?: CallOptions): Promise<TriggerResult>;
   /**

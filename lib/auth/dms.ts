@@ -1,17 +1,20 @@
 /**
  * Alibaba Cloud DMS Airflow: CreateAirflowLoginToken (OpenAPI, RPC style, signed by
  * @alicloud/openapi-client since no dms20250414 SDK is published), then `GET {Host}/login?token=`
- * whose 302 carries the `session` cookie for the REST API and the CLI endpoint.
+ * whose 302 carries the `session` cookie for the REST API (`/api/v1`, Airflow 2) and the CLI endpoint.
+ * Airflow 3 instances: not documented by the vendor. Assumed: the same login sets `session` or
+ * Airflow 3's `_token` (a JWT); `/api/v2` is called with the cookie and, for `_token`, also as a Bearer
+ * token (Airflow 3.0 reads only the header; 3.1+ also the cookie).
  */
 import * as credentials from '@alicloud/credentials';
 import * as openapi from '@alicloud/openapi-client';
 import { RuntimeOptions } from '@alicloud/tea-util';
-import type { AttemptOptions, Transport } from '../airflow/transport.ts';
+import type { ApiVersion, AttemptOptions, Transport } from '../airflow/transport.ts';
 import type { CliResult } from '../airflow/types.ts';
 import { type DmsSpec, describeEnvironment } from '../environment.ts';
 import { AirkickError, codeForStatus, isRetryableStatus } from '../errors.ts';
 import { httpCall, parseJson } from '../http.ts';
-import { type Credential, readCookie, sendWithCredential } from './http-session.ts';
+import { type Credential, type CredentialSource, readCookie, sendWithCredential } from './http-session.ts';
 import { TokenCache } from './token-cache.ts';
 
 /** Documented login validity; the answer carries no expiry. */
@@ -30,9 +33,8 @@ export interface DmsOptions {
   loginTtlMs?: number;
 }
 
-interface Login extends Credential {
-  host: string;
-}
+/** One login, as the credential for each API version. */
+type Login = Record<ApiVersion, Credential>;
 
 /**
  * The default export of these CommonJS packages is the class under Node's ESM loader but the
@@ -71,7 +73,9 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
       const { token, host } = await createLoginToken(api, spec, protocol);
       const url = `${host}/login?token=${encodeURIComponent(token)}`;
       const response = await httpCall({ method: 'GET', url, redirect: 'manual' });
-      const cookie = readCookie(response.headers, 'session');
+      const jwt = readCookie(response.headers, '_token');
+      const cookieName = jwt ? '_token' : 'session';
+      const cookie = jwt ?? readCookie(response.headers, 'session');
       if (response.status !== 302 || !cookie) {
         throw new AirkickError(
           'AUTH',
@@ -84,20 +88,27 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
         );
       }
       uiBase = host;
+      const headers = { cookie: `${cookieName}=${cookie}` };
+      const v2Headers = jwt ? { ...headers, authorization: `Bearer ${jwt}` } : headers;
       return {
-        value: { host, apiRoot: `${host}/api/v1`, headers: { cookie: `session=${cookie}` } },
+        value: { v1: { baseUrl: host, headers }, v2: { baseUrl: host, headers: v2Headers } },
         expiresAt: Date.now() + ttl,
         secrets: [token, cookie],
       };
     },
     Math.min(ttl / 10, 5 * 60_000),
   );
-  const source = { get: () => login.get(), invalidate: (c: Credential) => login.invalidate(c as Login) };
+  const source: CredentialSource = {
+    get: async (api) => (await login.get())[api],
+    invalidate: (api, credential) => login.invalidateIf((current) => current[api] === credential),
+  };
 
   async function cli(command: string, attempt: AttemptOptions): Promise<CliResult> {
     for (let n = 1; ; n++) {
-      const session = await login.get();
-      const url = `${session.apiRoot}/command?command=${encodeURIComponent(command)}`;
+      const session = (await login.get()).v1;
+      // The documented CLI endpoint; for Airflow 3 instances it is assumed unchanged.
+      const root = `${session.baseUrl}/api/v1/command`;
+      const url = `${root}?command=${encodeURIComponent(command)}`;
       const response = await httpCall({
         method: 'POST',
         url,
@@ -108,10 +119,10 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
         ...(attempt.signal === undefined ? {} : { signal: attempt.signal }),
       });
       if ([302, 401, 403].includes(response.status) && n === 1) {
-        login.invalidate(session);
+        login.invalidateIf((current) => current.v1 === session);
         continue;
       }
-      const where = { method: 'POST', url: `${session.apiRoot}/command`, status: response.status };
+      const where = { method: 'POST', url: root, status: response.status };
       const code = codeForStatus(response.status === 302 ? 401 : response.status);
       const out = parseJson(response.text) as { stdout?: unknown; stderr?: unknown } | string | undefined;
       if (code) {
@@ -131,7 +142,6 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
 
   return {
     environment: describeEnvironment(spec),
-    apiVersion: 'v1',
     send: (request, attempt) => sendWithCredential(request, attempt, source),
     cli,
     uiBase: () => uiBase,

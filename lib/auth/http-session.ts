@@ -1,22 +1,23 @@
 /**
- * REST over HTTP with a credential header (basic auth, session cookie): the part the self-hosted,
+ * REST over HTTP with a credential header (basic auth, session cookie, JWT): the part the self-hosted,
  * DMS and MWAA web-login providers share. A 401/403 (or a redirect to a login page) refreshes the
  * credential and repeats the call once.
  */
-import type { ApiRequest, ApiResponse, AttemptOptions } from '../airflow/transport.ts';
+import type { ApiRequest, ApiResponse, ApiVersion, AttemptOptions } from '../airflow/transport.ts';
 import { withQuery } from '../airflow/transport.ts';
 import { httpCall, parseJson, retryAfterMs } from '../http.ts';
 
 export interface Credential {
-  /** Where the API lives (DMS and MWAA learn it from the token call) and the headers that authenticate. */
-  apiRoot: string;
+  /** The server root under which `/api/v1` or `/api/v2` lives (DMS and MWAA learn it from the token call). */
+  baseUrl: string;
   headers: Record<string, string>;
 }
 
 export interface CredentialSource {
-  get(): Promise<Credential>;
+  /** The credential for API `api`, or undefined when this server has no such API (an Airflow 2 asked for v2). */
+  get(api: ApiVersion): Promise<Credential | undefined>;
   /** Forget `credential` when the server rejected it; absent for credentials that cannot be refreshed. */
-  invalidate?(credential: Credential): void;
+  invalidate?(api: ApiVersion, credential: Credential): void;
 }
 
 export async function sendWithCredential(
@@ -25,10 +26,11 @@ export async function sendWithCredential(
   source: CredentialSource,
 ): Promise<ApiResponse> {
   for (let attempt = 1; ; attempt++) {
-    const credential = await source.get();
+    const credential = await source.get(request.api);
+    if (!credential) return { status: 404, body: { detail: `this Airflow serves no /api/${request.api}` } };
     const response = await httpCall({
       method: request.method,
-      url: withQuery(`${credential.apiRoot}${request.path}`, request.query),
+      url: withQuery(`${credential.baseUrl}/api/${request.api}${request.path}`, request.query),
       headers: {
         accept: 'application/json',
         ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -41,7 +43,7 @@ export async function sendWithCredential(
     });
     const rejected = response.status === 401 || response.status === 403 || response.status === 302;
     if (rejected && source.invalidate && attempt === 1) {
-      source.invalidate(credential);
+      source.invalidate(request.api, credential);
       continue;
     }
     const status = response.status === 302 ? 401 : response.status;
@@ -58,4 +60,19 @@ export function readCookie(headers: Headers, name: string): string | undefined {
     if (pair && eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
   }
   return undefined;
+}
+
+/**
+ * When a JWT expires (`exp`, epoch seconds), without verifying it: the server does that. Undefined
+ * when the token carries no readable `exp`.
+ */
+export function jwtExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  try {
+    const exp = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
 }

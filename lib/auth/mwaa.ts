@@ -12,13 +12,19 @@ import {
 } from '@aws-sdk/client-mwaa';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { ApiRequest, ApiResponse, AttemptOptions, Transport } from '../airflow/transport.ts';
+import type { ApiRequest, ApiResponse, ApiVersion, AttemptOptions, Transport } from '../airflow/transport.ts';
 import type { CliResult } from '../airflow/types.ts';
 import { describeEnvironment, type MwaaSpec } from '../environment.ts';
 import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '../errors.ts';
 import { httpCall, parseJson, retryAfterMs } from '../http.ts';
 import { awsErrorType, controlPlaneError } from './aws-errors.ts';
-import { type Credential, readCookie, sendWithCredential } from './http-session.ts';
+import {
+  type Credential,
+  type CredentialSource,
+  jwtExpiry,
+  readCookie,
+  sendWithCredential,
+} from './http-session.ts';
 import { serially } from './serial.ts';
 import { TokenCache } from './token-cache.ts';
 
@@ -70,14 +76,24 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
     return { value, expiresAt: Date.now() + tokenTtl, secrets: [value.token] };
   }, tokenTtl / 4);
 
-  const session = new TokenCache<Credential>(
-    async () => {
-      const out = await sdk('CreateWebLoginToken', environment, () =>
-        client.send(new CreateWebLoginTokenCommand({ Name: spec.name })),
-      );
-      const { token, host } = tokenOf(out.WebToken, out.WebServerHostname, 'CreateWebLoginToken');
-      webHost = host;
-      const url = `${webScheme}://${host}/aws_mwaa/login`;
+  const sessionTtl = options.sessionTtlMs ?? SESSION_TTL_MS;
+  /**
+   * The web-login session, which also reveals the Airflow major version: Airflow 3's
+   * `POST /pluginsv2/aws_mwaa/login` sets `_token`, a JWT sent as a Bearer token to `/api/v2`;
+   * Airflow 2's `POST /aws_mwaa/login` sets `session`, a cookie for `/api/v1`. The login for the
+   * version asked first is tried first; a 404 there tries the other with the same one-time token.
+   */
+  let preferred: ApiVersion = spec.api ?? 'v2';
+  const session = new TokenCache<{ api: ApiVersion; credential: Credential }>(async () => {
+    const out = await sdk('CreateWebLoginToken', environment, () =>
+      client.send(new CreateWebLoginTokenCommand({ Name: spec.name })),
+    );
+    const { token, host } = tokenOf(out.WebToken, out.WebServerHostname, 'CreateWebLoginToken');
+    webHost = host;
+    const baseUrl = `${webScheme}://${host}`;
+    const order: ApiVersion[] = preferred === 'v2' ? ['v2', 'v1'] : ['v1', 'v2'];
+    for (const api of order) {
+      const url = `${baseUrl}${api === 'v1' ? '/aws_mwaa/login' : '/pluginsv2/aws_mwaa/login'}`;
       const response = await httpCall({
         method: 'POST',
         url,
@@ -85,22 +101,36 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
         body: new URLSearchParams({ token }),
         redirect: 'manual',
       });
-      const cookie = readCookie(response.headers, 'session');
+      if (response.status === 404 && api === order[0]) continue;
+      const name = api === 'v1' ? 'session' : '_token';
+      const cookie = readCookie(response.headers, name);
       if (!cookie) {
-        throw new AirkickError('AUTH', `MWAA web login gave no session cookie (HTTP ${response.status})`, {
+        throw new AirkickError('AUTH', `MWAA web login gave no ${name} cookie (HTTP ${response.status})`, {
           method: 'POST',
           url,
           status: response.status,
         });
       }
+      const headers = api === 'v1' ? { cookie: `session=${cookie}` } : { authorization: `Bearer ${cookie}` };
       return {
-        value: { apiRoot: `${webScheme}://${host}/api/v1`, headers: { cookie: `session=${cookie}` } },
-        expiresAt: Date.now() + (options.sessionTtlMs ?? SESSION_TTL_MS),
+        value: { api, credential: { baseUrl, headers } },
+        expiresAt: (api === 'v2' ? jwtExpiry(cookie) : undefined) ?? Date.now() + sessionTtl,
         secrets: [token, cookie],
       };
+    }
+    throw new AirkickError(
+      'AUTH',
+      'MWAA web login found neither /pluginsv2/aws_mwaa/login nor /aws_mwaa/login',
+    );
+  }, sessionTtl / 12);
+  const sessionSource: CredentialSource = {
+    async get(api) {
+      preferred = api;
+      const current = await session.get();
+      return current.api === api ? current.credential : undefined;
     },
-    (options.sessionTtlMs ?? SESSION_TTL_MS) / 12,
-  );
+    invalidate: (_api, credential) => session.invalidateIf((current) => current.credential === credential),
+  };
 
   async function invokeRestApi(
     request: ApiRequest,
@@ -148,8 +178,6 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
       ...(wait === undefined ? {} : { retryAfterMs: wait }),
     });
   }
-
-  const sessionSource = { get: () => session.get(), invalidate: (c: Credential) => session.invalidate(c) };
 
   /** A path InvokeRestApi would refuse (a long DAG id) goes through the web-login session, which has no such limit. */
   async function sendLongPath(request: ApiRequest, attempt: AttemptOptions): Promise<ApiResponse> {
@@ -212,7 +240,6 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
 
   return {
     environment,
-    apiVersion: 'v1',
     async send(request, attempt) {
       if (mode === 'rest') {
         if (request.path.length > REST_API_PATH_MAX) return sendLongPath(request, attempt);

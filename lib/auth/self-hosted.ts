@@ -1,23 +1,77 @@
-/** Self-hosted Airflow 2: the stable REST API with basic auth; no CLI endpoint. */
-import type { ApiRequest, AttemptOptions, Transport } from '../airflow/transport.ts';
+/**
+ * Self-hosted Airflow. Airflow 2 (`/api/v1`): basic auth. Airflow 3 (`/api/v2`): basic auth is refused;
+ * a JWT from `POST /auth/token` is sent as a Bearer token, cached until shortly before its `exp`. No
+ * CLI endpoint.
+ */
+import type { ApiVersion, Transport } from '../airflow/transport.ts';
 import { describeEnvironment, type SelfHostedSpec } from '../environment.ts';
-import { registerSecret } from '../errors.ts';
-import { type CredentialSource, sendWithCredential } from './http-session.ts';
+import { AirkickError, codeForStatus, isRetryableStatus, registerSecret } from '../errors.ts';
+import { httpCall, parseJson } from '../http.ts';
+import { type Credential, type CredentialSource, jwtExpiry, sendWithCredential } from './http-session.ts';
+import { TokenCache } from './token-cache.ts';
+
+/** Airflow's default `[api_auth] jwt_expiration_time`, for a token whose `exp` cannot be read. */
+const DEFAULT_JWT_TTL_MS = 24 * 3600_000;
+/** Refresh this long before `exp`, so a token never expires between the check and the request. */
+const JWT_MARGIN_MS = 60_000;
 
 export function selfHostedTransport(spec: SelfHostedSpec): Transport {
-  const headers: Record<string, string> = {};
+  const basic: Credential = { baseUrl: spec.baseUrl, headers: {} };
   if (spec.username !== undefined) {
-    const basic = Buffer.from(`${spec.username}:${spec.password ?? ''}`).toString('base64');
+    const encoded = Buffer.from(`${spec.username}:${spec.password ?? ''}`).toString('base64');
     registerSecret(spec.password);
-    registerSecret(basic);
-    headers.authorization = `Basic ${basic}`;
+    registerSecret(encoded);
+    basic.headers.authorization = `Basic ${encoded}`;
   }
-  const credential = { apiRoot: `${spec.baseUrl}/api/v1`, headers };
-  const source: CredentialSource = { get: async () => credential };
+  const jwt = new TokenCache<Credential | undefined>(async () => {
+    const token = await fetchToken(spec);
+    if (token === undefined) return { value: undefined, expiresAt: Date.now() + 60_000 };
+    return {
+      value: { baseUrl: spec.baseUrl, headers: { authorization: `Bearer ${token}` } },
+      expiresAt: jwtExpiry(token) ?? Date.now() + DEFAULT_JWT_TTL_MS,
+      secrets: [token],
+    };
+  }, JWT_MARGIN_MS);
+  const anonymous = spec.username === undefined;
+  const source: CredentialSource = {
+    get: async (api: ApiVersion) => (api === 'v1' || anonymous ? basic : jwt.get()),
+    ...(anonymous
+      ? {}
+      : { invalidate: (api: ApiVersion, c: Credential) => api === 'v2' && jwt.invalidate(c) }),
+  };
   return {
     environment: describeEnvironment(spec),
-    apiVersion: 'v1',
-    send: (request: ApiRequest, options: AttemptOptions) => sendWithCredential(request, options, source),
+    send: (request, options) => sendWithCredential(request, options, source),
     uiBase: () => spec.baseUrl,
   };
+}
+
+/** Airflow 3's token endpoint; undefined when the server has none (an Airflow 2 answers 404). */
+async function fetchToken(spec: SelfHostedSpec): Promise<string | undefined> {
+  const url = `${spec.baseUrl}/auth/token`;
+  const response = await httpCall({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ username: spec.username, password: spec.password ?? '' }),
+    redirect: 'manual',
+  });
+  if (response.status === 404 || response.status === 405) return undefined;
+  const where = { method: 'POST', url, status: response.status };
+  if (response.status === 401 || response.status === 403) {
+    throw new AirkickError(
+      'AUTH',
+      `Airflow refused the username or password of ${spec.username} (HTTP ${response.status})`,
+      where,
+    );
+  }
+  const token = (parseJson(response.text) as { access_token?: unknown } | undefined)?.access_token;
+  if (response.status >= 300 || typeof token !== 'string') {
+    throw new AirkickError(
+      codeForStatus(response.status) ?? 'SERVER',
+      `Airflow's token endpoint answered HTTP ${response.status} without an access_token`,
+      { ...where, retryable: isRetryableStatus(response.status) },
+    );
+  }
+  return token;
 }

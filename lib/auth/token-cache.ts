@@ -33,7 +33,12 @@ export class TokenCache<T> {
 
   /** Drops the cached value, but only if it is still `stale` (another caller may have refreshed it). */
   invalidate(stale?: T): void {
-    if (stale === undefined || this.#current?.value === stale) {
+    this.invalidateIf((value) => stale === undefined || value === stale);
+  }
+
+  /** Drops the cached value when `stale` says so of it. */
+  invalidateIf(stale: (value: T) => boolean): void {
+    if (this.#current && stale(this.#current.value)) {
       for (const secret of this.#current?.secrets ?? []) forgetSecret(secret);
       this.#current = undefined;
     }

@@ -6,6 +6,7 @@ import { isAirkickError } from '#lib/errors.ts';
 import {
   airflowApi,
   allProviders,
+  apiOf,
   startTarget,
   type Target,
   type TargetKind,
@@ -248,4 +249,34 @@ describe('credentials', () => {
       await target.stop();
     }
   });
+});
+
+describe('API version detection (api=auto)', () => {
+  it.each<TargetKind>(['self-hosted', 'mwaa', 'mwaa-session', 'dms'])(
+    'via %s: asks once per client, then every call goes to the right API',
+    async (kind) => {
+      const target = await startTarget(kind, airflow, { api: 'auto' });
+      try {
+        const client = target.coldClient();
+        const [a, b] = await Promise.all([client.airflowVersion(), client.airflowVersion()]);
+        expect(a).toEqual(b);
+        expect(a.api).toBe(apiOf(airflow));
+        expect(a.version).toMatch(apiOf(airflow) === 'v1' ? /^2\./ : /^3\./);
+        const probe = target.counts();
+        target.resetCounts();
+        const runId = `auto_${uid()}`;
+        const { run } = await client.triggerDagRun({ dagId: 'airkick_conf', runId, conf: { kind } });
+        expect(run.runId).toBe(runId);
+        // Warm: the trigger alone, no second probe.
+        if (kind === 'mwaa') expect(target.counts()).toEqual({ restapi: 1 });
+        if (kind === 'mwaa-session' || kind === 'dms') expect(target.counts()).toEqual({ api: 1 });
+        // Cold: the probe and the one login it needed.
+        if (kind === 'mwaa') expect(probe).toMatchObject({ restapi: 1 });
+        if (kind === 'dms') expect(probe).toMatchObject({ token: 1, login: 1 });
+        if (kind === 'mwaa-session') expect(probe).toMatchObject({ webtoken: 1 });
+      } finally {
+        await target.stop();
+      }
+    },
+  );
 });

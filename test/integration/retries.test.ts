@@ -7,7 +7,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createAirflowClient } from '#lib/airflow/index.ts';
 import { isAirkickError } from '#lib/errors.ts';
-import { airflowApi } from '#test/support/targets.ts';
+import { airflowApi, apiOf } from '#test/support/targets.ts';
 
 const airflow = inject('airflow');
 type Failure = 'status-503' | 'status-429' | 'drop';
@@ -54,7 +54,8 @@ beforeEach(() => {
 });
 
 const client = () =>
-  createAirflowClient(`http://${airflow.username}@127.0.0.1:${port}`, {
+  // The API version is pinned so the proxy sees only the calls under test, not the version probe.
+  createAirflowClient(`http://${airflow.username}@127.0.0.1:${port}?api=${apiOf(airflow)}`, {
     password: airflow.password,
     providers: {},
     fresh: true,

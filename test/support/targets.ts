@@ -32,6 +32,16 @@ export interface Target {
 export interface TargetOptions {
   mwaa?: MwaaEmulatorOptions;
   dms?: DmsEmulatorOptions;
+  /**
+   * The `api=` of the environment string. Default: the harness Airflow's own version, so request
+   * counts do not include the version probe; `auto` tests the probe.
+   */
+  api?: 'v1' | 'v2' | 'auto';
+}
+
+/** The API version the harness Airflow speaks. */
+export function apiOf(airflow: AirflowInfo): 'v1' | 'v2' {
+  return (airflow as { major?: number }).major === 3 ? 'v2' : 'v1';
 }
 
 export async function startTarget(
@@ -39,10 +49,11 @@ export async function startTarget(
   airflow: AirflowInfo,
   options: TargetOptions = {},
 ): Promise<Target> {
+  const api = options.api ?? apiOf(airflow);
   if (kind === 'self-hosted') {
     const url = new URL(airflow.baseUrl);
     url.username = airflow.username;
-    const environment = url.toString().replace(/\/$/, '');
+    const environment = `${url.toString().replace(/\/$/, '')}?api=${api}`;
     const make = (fresh: boolean) =>
       createAirflowClient(environment, { password: airflow.password, providers: allProviders, fresh });
     return {
@@ -60,7 +71,7 @@ export async function startTarget(
     const dms = await startDmsEmulator(airflow, options.dms);
     return emulated(
       kind,
-      `dms://${dms.airflowId}?region=${dms.region}&endpoint=http://${dms.endpoint}`,
+      `dms://${dms.airflowId}?region=${dms.region}&endpoint=http://${dms.endpoint}&api=${api}`,
       dms,
       {
         aliyun: { credentials: dms.credentials },
@@ -69,7 +80,7 @@ export async function startTarget(
   }
   const mwaa = await startMwaaEmulator(airflow, options.mwaa);
   const auth = kind === 'mwaa-session' ? '&auth=session' : '';
-  const environment = `mwaa://${mwaa.environmentName}?region=${mwaa.region}&endpoint=${mwaa.endpoint}${auth}`;
+  const environment = `mwaa://${mwaa.environmentName}?region=${mwaa.region}&endpoint=${mwaa.endpoint}${auth}&api=${api}`;
   return emulated(kind, environment, mwaa, { aws: { credentials: mwaa.credentials } });
 }
 

@@ -104,7 +104,6 @@ describe('InvokeRestApi path limit', () => {
     const run = { dag_id: dagId, dag_run_id: runId, state: 'success', conf: {} };
     const transport: Transport = {
       environment: 'recording',
-      apiVersion: 'v1',
       async send(request) {
         sent.push(request);
         if (request.method === 'POST' && request.path.endsWith('/dagRuns')) return { status: 409, body: {} };
@@ -113,7 +112,7 @@ describe('InvokeRestApi path limit', () => {
       },
       uiBase: () => undefined,
     };
-    const client = new RestAirflowClient(transport);
+    const client = new RestAirflowClient(transport, 'v1');
     await client.triggerDagRun({ dagId, runId });
     await client.waitForDagRun(dagId, runId);
     await client.listDagRuns(dagId);
