@@ -1,15 +1,21 @@
 /**
- * Installs Apache Airflow from the committed lock into a virtual environment cached outside the
- * repository, keyed by the hash of the lock and the Python version, so a second run takes no time.
+ * Installs Apache Airflow from a committed lock (one per major version) into a virtual environment
+ * cached outside the repository, keyed by the lock's name and content and the Python version, so a
+ * second run takes no time.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const here = import.meta.dirname;
-export const LOCK_FILE = join(here, 'requirements.lock');
+export type AirflowMajor = 2 | 3;
+/** `requirements.lock` resolves `apache-airflow[postgres]==2.10.5`, `requirements-3.lock` `[postgres,fab]==3.3.2`. */
+export const LOCK_FILES: Readonly<Record<AirflowMajor, string>> = {
+  2: join(here, 'requirements.lock'),
+  3: join(here, 'requirements-3.lock'),
+};
 /** uv installs the ~150 pinned packages in seconds where pip takes minutes; pinned for repeatability. */
 const UV_VERSION = '0.13.8';
 
@@ -18,6 +24,8 @@ export interface AirflowEnv {
   bin: string;
   airflow: string;
   python: string;
+  /** The installed apache-airflow version, e.g. `3.3.2`. */
+  version: string;
 }
 
 export function cacheRoot(): string {
@@ -30,12 +38,21 @@ function pythonExe(): string {
   return process.env.AIRKICK_PYTHON ?? 'python3';
 }
 
-export function envKey(): string {
-  const lock = readFileSync(LOCK_FILE);
-  const py = execFileSync(pythonExe(), ['-c', 'import sys; print(sys.version.split()[0])'], {
+function pythonVersion(): string {
+  return execFileSync(pythonExe(), ['-c', 'import sys; print(sys.version.split()[0])'], {
     encoding: 'utf8',
-  });
-  return createHash('sha256').update(lock).update(py.trim()).digest('hex').slice(0, 16);
+  }).trim();
+}
+
+/** Names the cached environment and the template database of one lock. */
+export function envKey(major: AirflowMajor = 2): string {
+  const lock = LOCK_FILES[major];
+  return createHash('sha256')
+    .update(basename(lock))
+    .update(readFileSync(lock))
+    .update(pythonVersion())
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function run(cmd: string, args: string[], log: (line: string) => void): Promise<void> {
@@ -59,29 +76,39 @@ function run(cmd: string, args: string[], log: (line: string) => void): Promise<
   });
 }
 
-/** Returns the cached Airflow environment, installing it first when it is missing. */
-export async function ensureAirflowEnv(log: (line: string) => void = defaultLog): Promise<AirflowEnv> {
-  const key = envKey();
-  const venv = join(cacheRoot(), `airflow-${key}`);
+/** Returns the cached Airflow environment of one major version, installing it first when it is missing. */
+export async function ensureAirflowEnv(
+  major: AirflowMajor = 2,
+  log: (line: string) => void = defaultLog,
+): Promise<AirflowEnv> {
+  const lockFile = LOCK_FILES[major];
+  const venv = join(cacheRoot(), `airflow-${envKey(major)}`);
   const bin = join(venv, 'bin');
-  const env: AirflowEnv = { venv, bin, airflow: join(bin, 'airflow'), python: join(bin, 'python') };
-  if (existsSync(join(venv, '.airkick-ready'))) return env;
+  const python = join(bin, 'python');
+  const ready = () => ({
+    venv,
+    bin,
+    airflow: join(bin, 'airflow'),
+    python,
+    version: installedVersion(python),
+  });
+  if (existsSync(join(venv, '.airkick-ready'))) return ready();
   mkdirSync(cacheRoot(), { recursive: true });
   return withInstallLock(venv, async () => {
-    if (existsSync(join(venv, '.airkick-ready'))) return env;
-    log(`Installing Apache Airflow into ${venv} (first run only; takes a minute or two)`);
+    if (existsSync(join(venv, '.airkick-ready'))) return ready();
+    log(`Installing Apache Airflow ${major}.x into ${venv} (first run only; takes a minute or two)`);
     const started = Date.now();
     // venv scripts hard-code their interpreter path, so install in place; the marker comes last.
     rmSync(venv, { recursive: true, force: true });
     await run(pythonExe(), ['-m', 'venv', venv], log);
     await run(join(bin, 'pip'), ['install', '--quiet', `uv==${UV_VERSION}`], log);
-    const total = readFileSync(LOCK_FILE, 'utf8')
+    const total = readFileSync(lockFile, 'utf8')
       .split('\n')
       .filter((l) => /^[A-Za-z0-9]/.test(l)).length;
     let count = 0;
     await run(
       join(bin, 'uv'),
-      ['pip', 'install', '--python', env.python, '--no-deps', '-r', LOCK_FILE],
+      ['pip', 'install', '--python', python, '--no-deps', '-r', lockFile],
       (line) => {
         if (line.startsWith(' + ')) {
           count += 1;
@@ -91,8 +118,15 @@ export async function ensureAirflowEnv(log: (line: string) => void = defaultLog)
     );
     writeFileSync(join(venv, '.airkick-ready'), `${new Date().toISOString()}\n`);
     log(`Airflow environment ready in ${Math.round((Date.now() - started) / 1000)} s`);
-    return env;
+    return ready();
   });
+}
+
+/** Read from the package metadata: `airflow version` would spend seconds importing Airflow. */
+function installedVersion(python: string): string {
+  return execFileSync(python, ['-c', "import importlib.metadata as m; print(m.version('apache-airflow'))"], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 /** Serialises installs between processes (parallel test runs) with an atomic mkdir lock. */
@@ -143,12 +177,9 @@ export async function ensurePythonTool(
   lockFile: string,
   log: (line: string) => void = defaultLog,
 ): Promise<PythonTool> {
-  const py = execFileSync(pythonExe(), ['-c', 'import sys; print(sys.version.split()[0])'], {
-    encoding: 'utf8',
-  });
   const key = createHash('sha256')
     .update(readFileSync(lockFile))
-    .update(py.trim())
+    .update(pythonVersion())
     .digest('hex')
     .slice(0, 16);
   const venv = join(cacheRoot(), `${name}-${key}`);
