@@ -87,6 +87,7 @@ async function run(opts: StartOptions): Promise<void> {
     const { startAirflow } = await import('#test/airflow/airflow.ts');
     log('INFO', 'starting the local Airflow (the first start provisions it and takes a few minutes)');
     airflow = await startAirflow({
+      ...(opts.airflow === undefined ? {} : { version: opts.airflow }),
       name: 'local',
       persistent: true,
       log: (line) => log('INFO', line, { function: 'airflow' }),

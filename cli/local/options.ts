@@ -9,19 +9,22 @@ export interface StartOptions {
   /** `embedded`: start the harness's local Airflow; `remote`: use `environment`. */
   mode: 'embedded' | 'remote';
   environment: string | undefined;
+  /** `--airflow`: the major version of the local Airflow (the harness's default, 2, when absent). */
+  airflow?: 2 | 3;
   uploads: string;
   once: boolean;
   logFormat: 'pretty' | 'json';
   help: boolean;
 }
 
-export const START_HELP = `Usage: npm start -- [--env ENV] [--uploads DIR] [--once] [--log-format pretty|json]
+export const START_HELP = `Usage: npm start -- [--env ENV | --airflow 2|3] [--uploads DIR] [--once] [--log-format pretty|json]
 
 Runs the four airkick functions locally on the schedules declared in serverless.yml, through
 their Lambda handlers. Without --env (or AIRKICK_ENV) it starts the local Airflow first.
 
 Options:
   --env ENV          use this environment instead of the local Airflow (default $AIRKICK_ENV)
+  --airflow 2|3      the major version of the local Airflow (default 2)
   --uploads DIR      the folder standing in for the upload bucket (default ./local/uploads)
   --once             run each function once, then stop
   --log-format F     pretty (default on a terminal) or json
@@ -32,6 +35,7 @@ Ctrl-C stops everything, the local Airflow included.`;
 export function parseStartArgs(argv: string[], env: Env, isTTY: boolean, cwd = process.cwd()): StartOptions {
   const { values, positionals } = parse(argv, {
     env: { type: 'string' },
+    airflow: { type: 'string' },
     uploads: { type: 'string' },
     once: { type: 'boolean', default: false },
     'log-format': { type: 'string' },
@@ -41,9 +45,14 @@ export function parseStartArgs(argv: string[], env: Env, isTTY: boolean, cwd = p
   const format = values['log-format'] ?? (isTTY ? 'pretty' : 'json');
   if (format !== 'pretty' && format !== 'json') throw new UsageError('--log-format must be pretty or json');
   const environment = values.env ?? (env.AIRKICK_ENV?.trim() || undefined);
+  if (values.airflow !== undefined && values.airflow !== '2' && values.airflow !== '3')
+    throw new UsageError('--airflow must be 2 or 3');
+  if (values.airflow !== undefined && environment !== undefined)
+    throw new UsageError('--airflow picks the local Airflow; it does not go with --env or AIRKICK_ENV');
   return {
     mode: environment === undefined ? 'embedded' : 'remote',
     environment,
+    ...(values.airflow === undefined ? {} : { airflow: values.airflow === '3' ? 3 : 2 }),
     uploads: resolve(cwd, values.uploads ?? 'local/uploads'),
     once: values.once,
     logFormat: format,
