@@ -10,6 +10,7 @@ import { mwaaTransport } from '#lib/auth/mwaa.ts';
 import type { AirflowInfo } from '#test/airflow/airflow.ts';
 import { type DmsEmulatorOptions, startDmsEmulator } from '#test/emulators/dms.ts';
 import { type MwaaEmulator, type MwaaEmulatorOptions, startMwaaEmulator } from '#test/emulators/mwaa.ts';
+import { adminFetch, majorOf } from './airflow-rest.ts';
 
 export const allProviders: Providers = { mwaa: mwaaTransport, dms: dmsTransport };
 
@@ -41,7 +42,7 @@ export interface TargetOptions {
 
 /** The API version the harness Airflow speaks. */
 export function apiOf(airflow: AirflowInfo): 'v1' | 'v2' {
-  return (airflow as { major?: number }).major === 3 ? 'v2' : 'v1';
+  return majorOf(airflow) === 3 ? 'v2' : 'v1';
 }
 
 export async function startTarget(
@@ -106,13 +107,9 @@ function emulated(
   };
 }
 
-/** Basic-auth fetch straight to the real Airflow, to check what arrived there. */
+/** Straight to the real Airflow as its admin, to check what arrived there (either major version). */
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary fields of Airflow's JSON answers
 export async function airflowApi(airflow: AirflowInfo, path: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${airflow.baseUrl}/api/v1${path}`, {
-    headers: {
-      authorization: `Basic ${Buffer.from(`${airflow.username}:${airflow.password}`).toString('base64')}`,
-    },
-  });
+  const response = await adminFetch(airflow, { path });
   return { status: response.status, body: await response.json() };
 }
