@@ -3,7 +3,8 @@
  *
  * MWAA: the "Supported commands" table of AWS's Apache Airflow CLI command reference for Airflow v2
  * (from the AWS documentation; the page itself is not in `seeds/`, so this list may lag AWS's).
- * DMS: copied verbatim from the "サポートされている CLI コマンド" list of seed page 000.
+ * DMS: copied verbatim from the "サポートされている CLI コマンド" list of seed page 000; the vendor
+ * documents no other list, so it is assumed to hold for Airflow 3 instances too.
  */
 export const MWAA_CLI_COMMANDS = [
   'cheat-sheet',
@@ -52,6 +53,16 @@ export const MWAA_CLI_COMMANDS = [
   'version',
 ] as const;
 
+/**
+ * MWAA on Airflow 3. AWS's table for Airflow 3 could not be consulted here, so this is the v2 table
+ * carried over to Airflow 3's CLI (assumed): `dags backfill` became `backfill create`, and `db clean`
+ * stays because AWS's own metadata clean-up guidance for Airflow 3 runs it through this endpoint.
+ */
+export const MWAA_CLI_COMMANDS_AIRFLOW3 = [
+  ...MWAA_CLI_COMMANDS.filter((command) => command !== 'dags backfill'),
+  'backfill create',
+] as const;
+
 export const DMS_CLI_COMMANDS = [
   'cheat-sheet',
   'connections add',
@@ -97,4 +108,13 @@ export const DMS_CLI_COMMANDS = [
 
 export function isSupportedCommand(args: readonly string[], supported: readonly string[]): boolean {
   return supported.some((entry) => entry.split(' ').every((word, i) => args[i] === word));
+}
+
+/**
+ * A command of a group the gateway serves (e.g. `db`) whose subcommand it does not (e.g. `db reset`):
+ * what MWAA on Airflow 3 answers with "sub command not allowed".
+ */
+export function isBlockedSubcommand(args: readonly string[], supported: readonly string[]): boolean {
+  if (isSupportedCommand(args, supported)) return false;
+  return supported.some((entry) => entry.includes(' ') && entry.split(' ')[0] === args[0]);
 }

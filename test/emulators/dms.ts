@@ -6,6 +6,7 @@ import { dmsGateway } from './dms-gateway.ts';
 import { dmsOpenApi } from './dms-openapi.ts';
 import { FaultQueue, type RecordedRequest } from './faults.ts';
 import { listen } from './http.ts';
+import { JwtSessions } from './jwt-sessions.ts';
 import { TokenStore } from './tokens.ts';
 
 export interface DmsEmulatorOptions {
@@ -15,7 +16,10 @@ export interface DmsEmulatorOptions {
   credentials?: AlibabaCredentials;
   /** Login token lifetime (documented: 2 hours). */
   loginTokenTtlMs?: number;
-  /** Session cookie lifetime (the documented example cookie expires after 30 days). */
+  /**
+   * Session cookie lifetime (the documented example cookie expires after 30 days): `session` on
+   * Airflow 2, `_token` on Airflow 3.
+   */
   sessionTtlMs?: number;
   tenantId?: string;
   workspaceId?: string;
@@ -81,7 +85,10 @@ export interface DmsState {
   host: string;
   sessionTtlMs: number;
   loginTokens: TokenStore<string>;
+  /** Airflow 2's `session` cookies. */
   sessions: TokenStore<string>;
+  /** Airflow 3's `_token` JWTs (assumed). */
+  jwtSessions: JwtSessions;
   nonces: Set<string>;
   gate: CliGate;
   faults: FaultQueue<DmsFault>;
@@ -98,7 +105,15 @@ export const DMS_EMULATOR_CREDENTIALS: AlibabaCredentials = {
 
 /**
  * Emulates Alibaba Cloud DMS Airflow: the signed OpenAPI endpoint with CreateAirflowLoginToken and
- * the instance gateway (`/login`, `/api/v1/...`, `/api/v1/command`), passing through to the real Airflow.
+ * the instance gateway, passing through to the real Airflow. On Airflow 2 the gateway is the
+ * documented one: `/login?token=` -> 302 with a `session` cookie, `/api/v1/...` and the CLI endpoint
+ * `/api/v1/command` with it.
+ *
+ * On Airflow 3 the whole gateway is an ASSUMPTION, to confirm against a live DMS Airflow 3 instance:
+ * the vendor documents neither its login nor its API paths. Assumed: the same login sets `_token`
+ * (a JWT of the real Airflow, as Airflow 3's own UI login does) instead of `session`; `/api/v2/...`
+ * takes it as a cookie or as `Authorization: Bearer` and goes to Airflow untouched; `/api/v1/...`
+ * is Airflow 3's 404; the CLI endpoint `/api/v1/command` stays as documented for 2.x.
  *
  * @example
  * const dms = await startDmsEmulator(inject('airflow'), { loginTokenTtlMs: 1000 });
@@ -121,6 +136,7 @@ export async function startDmsEmulator(
     sessionTtlMs,
     loginTokens: new TokenStore(options.loginTokenTtlMs ?? 2 * 3600_000),
     sessions: new TokenStore(sessionTtlMs),
+    jwtSessions: new JwtSessions(airflow, sessionTtlMs),
     nonces: new Set(),
     gate,
     faults: new FaultQueue(),

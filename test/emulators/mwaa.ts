@@ -4,6 +4,7 @@ import { CliGate } from './cli.ts';
 import { createCounters } from './counters.ts';
 import { FaultQueue, type RecordedRequest } from './faults.ts';
 import { listen } from './http.ts';
+import { JwtSessions } from './jwt-sessions.ts';
 import { mwaaControlPlane } from './mwaa-control-plane.ts';
 import { mwaaWebServer } from './mwaa-web-server.ts';
 import type { AwsCredentials } from './sigv4.ts';
@@ -18,7 +19,10 @@ export interface MwaaEmulatorOptions {
   cliTokenTtlMs?: number;
   /** CreateWebLoginToken lifetime (AWS: 60 s). */
   webTokenTtlMs?: number;
-  /** Lifetime of the `session` cookie from `/aws_mwaa/login` (AWS: about 12 h). */
+  /**
+   * Lifetime of the web login session (AWS: about 12 h): the `session` cookie from `/aws_mwaa/login`
+   * on Airflow 2, the `_token` JWT from `/pluginsv2/aws_mwaa/login` on Airflow 3.
+   */
   sessionTtlMs?: number;
   /** `denied` answers InvokeRestApi with the AccessDenied a caller without the Airflow role grant gets. */
   restApi?: 'allowed' | 'denied';
@@ -91,7 +95,10 @@ export interface MwaaState {
   cliDelayMs: number;
   cliTokens: TokenStore<string>;
   webTokens: TokenStore<string>;
+  /** Airflow 2's `session` cookies. */
   sessions: TokenStore<string>;
+  /** Airflow 3's `_token` JWTs. */
+  jwtSessions: JwtSessions;
   gate: CliGate;
   faults: FaultQueue<MwaaFault>;
   /** Set when recording. */
@@ -118,8 +125,15 @@ export const MWAA_EMULATOR_CREDENTIALS: AwsCredentials = {
 
 /**
  * Emulates one Amazon MWAA environment: the SigV4-signed control plane (CreateCliToken,
- * CreateWebLoginToken, InvokeRestApi) and the environment's web server (`/aws_mwaa/cli`,
- * `/aws_mwaa/login`, `/api/v1`), all passing through to the real Airflow.
+ * CreateWebLoginToken, InvokeRestApi) and the environment's web server, all passing through to the
+ * real Airflow, whose major version picks what the web server serves:
+ *
+ * - Airflow 2: `/aws_mwaa/cli`, `POST /aws_mwaa/login` -> 302 with a `session` cookie, `/api/v1` with it.
+ * - Airflow 3: `/aws_mwaa/cli`, `POST /pluginsv2/aws_mwaa/login` -> `_token` cookie holding a JWT of
+ *   the real Airflow, `/api/v2` with it as `Authorization: Bearer` (or the cookie), relayed untouched.
+ *
+ * Each version answers the other's login path with a 404, which clients use to find the version.
+ * InvokeRestApi's relative `Path` goes to `/api/v1` or `/api/v2` accordingly.
  *
  * @example
  * const mwaa = await startMwaaEmulator(inject('airflow'), { cliTokenTtlMs: 1000 });
@@ -131,6 +145,7 @@ export async function startMwaaEmulator(
 ): Promise<MwaaEmulator> {
   const counters = createCounters();
   const gate = new CliGate();
+  const sessionTtlMs = options.sessionTtlMs ?? 12 * 3600_000;
   const state: MwaaState = {
     airflow,
     environmentName: options.environmentName ?? 'airkick-test',
@@ -141,7 +156,8 @@ export async function startMwaaEmulator(
     cliDelayMs: options.cliDelayMs ?? 0,
     cliTokens: new TokenStore(options.cliTokenTtlMs ?? 60_000),
     webTokens: new TokenStore(options.webTokenTtlMs ?? 60_000),
-    sessions: new TokenStore(options.sessionTtlMs ?? 12 * 3600_000),
+    sessions: new TokenStore(sessionTtlMs),
+    jwtSessions: new JwtSessions(airflow, sessionTtlMs),
     gate,
     faults: new FaultQueue(),
     recorded: options.record ? [] : undefined,

@@ -11,16 +11,42 @@ import {
   type MwaaEmulatorOptions,
   startMwaaEmulator,
 } from '#test/emulators/mwaa.ts';
+import { adminFetch } from '#test/support/airflow-rest.ts';
 
 const airflow = inject('airflow');
-const basic = `Basic ${Buffer.from(`${airflow.username}:${airflow.password}`).toString('base64')}`;
+/** Where the protocols differ: Airflow 3 gateways hand out JWTs and serve `/api/v2`. */
+const v3 = airflow.major === 3;
+/** `/api/v1` or `/api/v2`, the REST API the gateways pass through. */
+const api = new URL(airflow.apiRoot).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const sortedDagIds = (json: string) => (JSON.parse(json) as { dag_id: string }[]).map((d) => d.dag_id).sort();
+/** `-o json` output; Airflow 3 may print warning lines before the JSON. */
+const cliJson = (stdout: string): unknown => JSON.parse(stdout.slice(Math.max(0, stdout.search(/^[[{]/m))));
+const sortedDagIds = (stdout: string) =>
+  (cliJson(stdout) as { dag_id: string }[]).map((d) => d.dag_id).sort();
 
-/** Airflow's own answer to an unauthenticated call: what both gateways must imitate. */
-async function airflowUnauthenticated(): Promise<unknown> {
-  return (await fetch(`${airflow.baseUrl}/api/v1/dags`)).json();
+/** Status and body (parsed when it is JSON) of a GET, to compare a gateway's answer with Airflow's. */
+async function answerAt(url: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { headers, redirect: 'manual' });
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: response.status, body: text };
+  }
 }
+/** The real Airflow's own answer to `path` (from the server root). */
+const airflowAnswer = (path: string, headers: Record<string, string> = {}) =>
+  answerAt(`${airflow.baseUrl}${path}`, headers);
+/** What the real Airflow answers an unauthenticated call: what both gateways must imitate. */
+async function airflowUnauthenticated(): Promise<unknown> {
+  return (await fetch(`${airflow.apiRoot}/dags`)).json();
+}
+/** Straight from the real Airflow as its admin, to compare with what came through a gateway. */
+async function direct(path: string, query?: string): Promise<Response> {
+  return adminFetch(airflow, { path, ...(query ? { query } : {}) });
+}
+const jwtPayload = (jwt: string) =>
+  JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 
 async function withEmulator<E extends { stop(): Promise<void> }>(emulator: E, fn: (e: E) => Promise<void>) {
   try {
@@ -96,18 +122,26 @@ describe('MWAA emulator', () => {
     return { status: 200, stdout: decode(body.stdout), stderr: decode(body.stderr), raw: text };
   }
 
-  async function webLogin(e: MwaaEmulator, token?: string) {
-    const webToken =
-      token ?? (await sdk(e).send(new CreateWebLoginTokenCommand({ Name: e.environmentName }))).WebToken;
-    return fetch(`http://${e.webServerHostname}/aws_mwaa/login`, {
+  /** Each version's login path: AWS's REST API page and the Amazon provider's MwaaHook. */
+  const loginPath = v3 ? '/pluginsv2/aws_mwaa/login' : '/aws_mwaa/login';
+  const otherLoginPath = v3 ? '/aws_mwaa/login' : '/pluginsv2/aws_mwaa/login';
+  const webToken = async (e: MwaaEmulator) =>
+    (await sdk(e).send(new CreateWebLoginTokenCommand({ Name: e.environmentName }))).WebToken ?? '';
+
+  async function webLogin(e: MwaaEmulator, token?: string, path = loginPath) {
+    return fetch(`http://${e.webServerHostname}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: webToken ?? '' }),
+      body: new URLSearchParams({ token: token ?? (await webToken(e)) }),
       redirect: 'manual',
     });
   }
+  /** The session cookie's value: `session` (Airflow 2) or `_token`, a JWT (Airflow 3). */
   const sessionOf = (response: Response) =>
-    /^session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1];
+    new RegExp(`^${v3 ? '_token' : 'session'}=([^;]+)`).exec(response.headers.get('set-cookie') ?? '')?.[1];
+  /** How a client calls the API with the session: the cookie (2), the JWT as a Bearer token (3). */
+  const credentialOf = (response: Response): Record<string, string> =>
+    v3 ? { authorization: `Bearer ${sessionOf(response)}` } : { cookie: `session=${sessionOf(response)}` };
 
   it('issues CLI and web login tokens to the real SDK and counts the calls', async () => {
     mwaa.resetCounts();
@@ -154,6 +188,8 @@ describe('MWAA emulator', () => {
     const body = JSON.parse(raw) as { stdout: string; stderr: string };
     expect(body.stdout).toMatch(/^[A-Za-z0-9+/]+=*$/);
     expect(sortedDagIds(stdout)).toEqual([...EXAMPLE_DAGS].sort());
+    const version = await cli(mwaa, 'version');
+    expect(version.stdout.trim()).toBe(airflow.version);
   });
 
   it('splits the command with real shlex, so shell quoting survives the round trip', async () => {
@@ -167,8 +203,22 @@ describe('MWAA emulator', () => {
 
   it('answers HTTP 500 for commands MWAA does not support and 403 for a bad token', async () => {
     expect((await cli(mwaa, 'users list')).status).toBe(500);
-    expect((await cli(mwaa, 'db reset -y')).status).toBe(500);
+    const reset = await cli(mwaa, 'db reset -y');
+    expect(reset.status).toBe(500);
+    // Airflow 3: a group the endpoint serves (`db clean` is allowed), with a subcommand it blocks.
+    if (v3) expect(JSON.parse(reset.raw)).toEqual({ message: 'sub command not allowed' });
+    else expect(reset.raw).not.toContain('sub command');
+    expect((await cli(mwaa, 'users list')).raw).not.toContain('sub command');
     expect((await cli(mwaa, 'version', 'not-a-token')).status).toBe(403);
+  });
+
+  it('runs `db clean` through the CLI endpoint (AWS cleanup guidance, Airflow 3 too)', async () => {
+    const { status, stdout, stderr } = await cli(
+      mwaa,
+      'db clean --clean-before-timestamp 2000-01-01T00:00:00+00:00 --dry-run --yes',
+    );
+    expect(status).toBe(200);
+    expect(`${stdout}\n${stderr}`).toMatch(/Checking table \S+/);
   });
 
   it('refuses an expired CLI token', async () => {
@@ -187,61 +237,122 @@ describe('MWAA emulator', () => {
       );
       const results = await Promise.all(tokens.map((t) => cli(e, 'version', t.CliToken)));
       expect(results.map((r) => r.status).sort()).toEqual([200, 503]);
-      expect(results.find((r) => r.status === 200)?.stdout.trim()).toMatch(/^2\.10\.\d+$/);
+      expect(results.find((r) => r.status === 200)?.stdout.trim()).toBe(airflow.version);
       expect(e.stats()).toEqual({ maxCliConcurrency: 2, cliOverlaps: 1 });
       expect(e.counts().cli).toBe(2);
     });
   });
 
-  it('logs in with a web token and passes /api/v1 through to Airflow with the session', async () => {
+  it(`logs in with a web token and passes ${api} through to Airflow with the session`, async () => {
     const login = await webLogin(mwaa);
-    expect(login.status).toBe(302);
-    expect(login.headers.get('location')).toBe('/home');
-    expect(login.headers.get('set-cookie')).toMatch(/^session=[^;]+; Path=\/; HttpOnly$/);
-    const cookie = `session=${sessionOf(login)}`;
+    if (v3) {
+      // `_token` is a JWT of the environment's own Airflow, for `Authorization: Bearer`.
+      expect(login.status).toBe(200);
+      expect(login.headers.get('location')).toBeNull();
+      expect(login.headers.get('set-cookie')).toMatch(/^_token=[^;]+; HttpOnly; Path=\/; SameSite=Lax$/);
+      expect(jwtPayload(sessionOf(login) ?? '')).toMatchObject({
+        sub: airflow.username,
+        aud: 'apache-airflow',
+      });
+    } else {
+      expect(login.status).toBe(302);
+      expect(login.headers.get('location')).toBe('/home');
+      expect(login.headers.get('set-cookie')).toMatch(/^session=[^;]+; Path=\/; HttpOnly$/);
+    }
+    const credential = credentialOf(login);
 
-    const viaGateway = await fetch(`http://${mwaa.webServerHostname}/api/v1/dags?limit=2&order_by=dag_id`, {
-      headers: { cookie },
+    const viaGateway = await fetch(`http://${mwaa.webServerHostname}${api}/dags?limit=2&order_by=dag_id`, {
+      headers: credential,
     });
-    const direct = await fetch(`${airflow.baseUrl}/api/v1/dags?limit=2&order_by=dag_id`, {
-      headers: { authorization: basic },
-    });
+    const straight = await direct('/dags', 'limit=2&order_by=dag_id');
     expect(viaGateway.status).toBe(200);
-    expect(viaGateway.headers.get('content-type')).toBe(direct.headers.get('content-type'));
-    expect(await viaGateway.json()).toEqual(await direct.json());
+    expect(viaGateway.headers.get('content-type')).toBe(straight.headers.get('content-type'));
+    expect(await viaGateway.json()).toEqual(await straight.json());
 
     const runId = `emulator-session-${Date.now()}`;
-    const created = await fetch(`http://${mwaa.webServerHostname}/api/v1/dags/airkick_conf/dagRuns`, {
+    const created = await fetch(`http://${mwaa.webServerHostname}${api}/dags/airkick_conf/dagRuns`, {
       method: 'POST',
-      headers: { cookie, 'content-type': 'application/json' },
-      body: JSON.stringify({ dag_run_id: runId, conf: { via: 'mwaa-session' } }),
+      headers: { ...credential, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        dag_run_id: runId,
+        conf: { via: 'mwaa-session' },
+        ...(v3 ? { logical_date: null } : {}),
+      }),
     });
     expect(created.status).toBe(200);
     expect(await created.json()).toMatchObject({ dag_run_id: runId, conf: { via: 'mwaa-session' } });
 
-    const anonymous = await fetch(`http://${mwaa.webServerHostname}/api/v1/dags`);
+    const anonymous = await fetch(`http://${mwaa.webServerHostname}${api}/dags`);
     expect(anonymous.status).toBe(401);
-    expect(anonymous.headers.get('content-type')).toBe('application/problem+json');
+    expect(anonymous.headers.get('content-type')).toBe(v3 ? 'application/json' : 'application/problem+json');
     expect(await anonymous.json()).toEqual(await airflowUnauthenticated());
     expect((await webLogin(mwaa, 'not-a-token')).status).toBe(403);
+  });
+
+  it("answers the other version's login path with a 404 that leaves the web token unspent", async () => {
+    mwaa.resetCounts();
+    const token = await webToken(mwaa);
+    const other = await webLogin(mwaa, token, otherLoginPath);
+    expect(other.status).toBe(404);
+    expect(other.headers.get('set-cookie')).toBeNull();
+    if (v3) expect(await other.json()).toEqual({ detail: 'Not Found' });
+    // The same token still logs in on the version's own path, once.
+    const login = await webLogin(mwaa, token);
+    expect(sessionOf(login)).toBeTruthy();
+    expect((await webLogin(mwaa, token)).status).toBe(403);
+    expect(mwaa.counts()).toEqual({ webtoken: 1, unknown: 1, login: 2 });
+  });
+
+  it(`answers ${api} without a valid session as the real Airflow does`, async () => {
+    const gateway = (path: string, headers: Record<string, string> = {}) =>
+      answerAt(`http://${mwaa.webServerHostname}${path}`, headers);
+    for (const headers of [{}, { authorization: 'Bearer not-a-jwt' }, { cookie: 'session=not-a-session' }])
+      expect(await gateway(`${api}/dags`, headers)).toEqual(await airflowAnswer(`${api}/dags`, headers));
+    // The other version's API, and the health check that needs no credential.
+    const otherApi = v3 ? '/api/v1' : '/api/v2';
+    expect((await gateway(`${otherApi}/dags`)).status).toBe(404);
+    expect(await gateway(`${otherApi}/dags`)).toEqual(await airflowAnswer(`${otherApi}/dags`));
+    if (v3) {
+      expect(await gateway(`${api}/dags`, { authorization: 'Bearer not-a-jwt' })).toEqual({
+        status: 403,
+        body: { detail: 'Invalid JWT token' },
+      });
+      // Airflow 3.1+ also takes the JWT from the `_token` cookie instead of the header.
+      const jwt = sessionOf(await webLogin(mwaa)) ?? '';
+      const viaCookie = await gateway(`${api}/dags/airkick_conf`, { cookie: `_token=${jwt}` });
+      expect(viaCookie).toMatchObject({ status: 200, body: { dag_id: 'airkick_conf' } });
+    }
   });
 
   it('expires web login tokens and sessions after their configured lifetimes', async () => {
     await withEmulator(
       await startMwaaEmulator(airflow, { webTokenTtlMs: 1500, sessionTtlMs: 3000 }),
       async (e) => {
-        const { WebToken } = await sdk(e).send(new CreateWebLoginTokenCommand({ Name: e.environmentName }));
-        const login = await webLogin(e, WebToken);
-        expect(login.status).toBe(302);
-        const cookie = `session=${sessionOf(login)}`;
-        expect(
-          (await fetch(`http://${e.webServerHostname}/api/v1/health`, { headers: { cookie } })).status,
-        ).toBe(200);
+        const [used, unused] = [await webToken(e), await webToken(e)];
+        const login = await webLogin(e, used);
+        expect(login.status).toBe(v3 ? 200 : 302);
+        const credential = credentialOf(login);
+        const dags = () => fetch(`http://${e.webServerHostname}${api}/dags`, { headers: credential });
+        expect((await dags()).status).toBe(200);
         await sleep(3200);
-        expect((await webLogin(e, WebToken)).status).toBe(403);
-        expect(
-          (await fetch(`http://${e.webServerHostname}/api/v1/health`, { headers: { cookie } })).status,
-        ).toBe(401);
+        expect((await webLogin(e, unused)).status).toBe(403);
+        const expired = await dags();
+        expect(expired.status).toBe(401);
+        if (v3) {
+          // Airflow 3's answer to an expired JWT; the health check, open to anyone, still answers.
+          expect(await expired.json()).toEqual({ detail: 'Token Expired' });
+          const health = await fetch(`http://${e.webServerHostname}${api}/monitor/health`, {
+            headers: credential,
+          });
+          expect(health.status).toBe(200);
+          const cookie = await fetch(`http://${e.webServerHostname}${api}/dags`, {
+            headers: { cookie: `_token=${sessionOf(login)}` },
+          });
+          expect(cookie.status).toBe(401);
+          expect(cookie.headers.get('set-cookie')).toMatch(/^_token=""; HttpOnly; Max-Age=0; Path=\/;/);
+        } else {
+          expect(await expired.json()).toEqual(await airflowUnauthenticated());
+        }
       },
     );
   });
@@ -255,10 +366,23 @@ describe('MWAA emulator', () => {
 
     const missing = await invokeRestApi(mwaa, { Method: 'GET', Path: '/dags/no_such_dag' });
     expect(missing).toMatchObject({ status: 400, errorType: 'RestApiClientException' });
-    expect(missing.body).toMatchObject({ RestApiStatusCode: 404, RestApiResponse: { status: 404 } });
+    expect(missing.body).toMatchObject({
+      RestApiStatusCode: 404,
+      RestApiResponse: await (await direct('/dags/no_such_dag')).json(),
+    });
+    // The relative Path goes to the environment's own API: Airflow 3's health lives under /monitor.
+    const health = await invokeRestApi(mwaa, { Method: 'GET', Path: v3 ? '/monitor/health' : '/health' });
+    expect(health.body).toMatchObject({
+      RestApiStatusCode: 200,
+      RestApiResponse: { metadatabase: { status: 'healthy' } },
+    });
 
     const runId = `emulator-restapi-${Date.now()}`;
-    const trigger = { Method: 'POST', Path: '/dags/airkick_conf/dagRuns', Body: { dag_run_id: runId } };
+    const trigger = {
+      Method: 'POST',
+      Path: '/dags/airkick_conf/dagRuns',
+      Body: { dag_run_id: runId, ...(v3 ? { logical_date: null } : {}) },
+    };
     expect((await invokeRestApi(mwaa, trigger)).body).toMatchObject({
       RestApiStatusCode: 200,
       RestApiResponse: { dag_run_id: runId },
@@ -271,7 +395,7 @@ describe('MWAA emulator', () => {
     expect(invalid).toMatchObject({ status: 400, errorType: 'ValidationException' });
     const unknown = await invokeRestApi(mwaa, { Method: 'GET', Path: '/dags' }, 'no-such-env');
     expect(unknown).toMatchObject({ status: 404, errorType: 'ResourceNotFoundException' });
-    expect(mwaa.counts()).toEqual({ restapi: 6 });
+    expect(mwaa.counts()).toEqual({ restapi: 7 });
   });
 
   it('holds InvokeRestApi to the model: Path 1..64 characters, Method from the enum', async () => {
@@ -479,8 +603,11 @@ describe('DMS emulator', () => {
   async function login(host: string, token: string) {
     return fetch(`${host}/login?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
   }
-  const cookieOf = (response: Response) =>
-    `session=${/^session=([^;]+)/.exec(response.headers.get('set-cookie') ?? '')?.[1]}`;
+  /** The login's cookie: `session` on Airflow 2 (documented), `_token` holding a JWT on Airflow 3 (assumed). */
+  const cookieName = v3 ? '_token' : 'session';
+  const cookieValue = (response: Response) =>
+    new RegExp(`^${cookieName}=([^;]+)`).exec(response.headers.get('set-cookie') ?? '')?.[1];
+  const cookieOf = (response: Response) => `${cookieName}=${cookieValue(response)}`;
 
   async function command(host: string, cookie: string, text: string) {
     return fetch(`${host}/api/v1/command?command=${encodeURIComponent(text)}`, {
@@ -575,30 +702,55 @@ describe('DMS emulator', () => {
     expect(dms.requests()).toEqual([]);
   });
 
-  it('logs in with a 302 and a 30-day session cookie, then passes /api/v1 through', async () => {
+  it(`logs in with a 302 and a 30-day ${v3 ? '_token' : 'session'} cookie, then passes ${api} through`, async () => {
     const { Data } = await createLoginToken(dms, dms.airflowId);
     const response = await login(Data.Host, Data.Token);
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(`${new URL(Data.Host).pathname}/home`);
     const setCookie = response.headers.get('set-cookie') ?? '';
-    expect(setCookie).toMatch(/^session=[^;]+; Expires=[^;]+ GMT;.*HttpOnly; Path=\//);
+    expect(setCookie).toMatch(new RegExp(`^${cookieName}=[^;]+; Expires=[^;]+ GMT;.*HttpOnly; Path=/`));
     const expires = Date.parse(/Expires=([^;]+)/.exec(setCookie)?.[1] ?? '');
     expect(Math.abs(expires - Date.now() - 30 * 24 * 3600_000)).toBeLessThan(60_000);
+    if (v3) expect(jwtPayload(cookieValue(response) ?? '')).toMatchObject({ sub: airflow.username });
     const cookie = cookieOf(response);
 
-    const health = await fetch(`${Data.Host}/api/v1/health`, { headers: { cookie } });
+    const health = await fetch(`${Data.Host}${api}${v3 ? '/monitor/health' : '/health'}`, {
+      headers: { cookie },
+    });
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ metadatabase: { status: 'healthy' } });
-    const viaGateway = await fetch(`${Data.Host}/api/v1/dags?order_by=dag_id`, { headers: { cookie } });
-    const direct = await fetch(`${airflow.baseUrl}/api/v1/dags?order_by=dag_id`, {
-      headers: { authorization: basic },
-    });
-    expect(await viaGateway.json()).toEqual(await direct.json());
+    const viaGateway = await fetch(`${Data.Host}${api}/dags?order_by=dag_id`, { headers: { cookie } });
+    expect(viaGateway.status).toBe(200);
+    expect(await viaGateway.json()).toEqual(await (await direct('/dags', 'order_by=dag_id')).json());
 
-    const anonymous = await fetch(`${Data.Host}/api/v1/dags`);
+    const anonymous = await fetch(`${Data.Host}${api}/dags`);
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toEqual(await airflowUnauthenticated());
     expect((await login(Data.Host, 'not-a-token')).status).toBe(401);
+  });
+
+  it(`answers ${api} and the other API root on Airflow's behalf`, async () => {
+    const { Data } = await createLoginToken(dms, dms.airflowId);
+    const jwtOrSession = cookieValue(await login(Data.Host, Data.Token)) ?? '';
+    const gateway = (path: string, headers: Record<string, string> = {}) =>
+      answerAt(`${Data.Host}${path}`, headers);
+    if (v3) {
+      // The JWT also works as a Bearer token, and Airflow judges a foreign one itself.
+      const bearer = await gateway(`${api}/dags/airkick_conf`, { authorization: `Bearer ${jwtOrSession}` });
+      expect(bearer).toMatchObject({ status: 200, body: { dag_id: 'airkick_conf' } });
+      expect(await gateway(`${api}/dags`, { authorization: 'Bearer not-a-jwt' })).toEqual(
+        await airflowAnswer(`${api}/dags`, { authorization: 'Bearer not-a-jwt' }),
+      );
+      // `/api/v1` is gone in Airflow 3: its own 404, whatever the credential.
+      const v1 = await gateway('/api/v1/dags', { cookie: `_token=${jwtOrSession}` });
+      expect(v1.status).toBe(404);
+      expect(v1).toEqual(await airflowAnswer('/api/v1/dags'));
+    } else {
+      expect((await gateway(`${api}/dags/airkick_conf`, { cookie: `session=${jwtOrSession}` })).status).toBe(
+        200,
+      );
+      expect((await gateway('/api/v2/dags', { cookie: `session=${jwtOrSession}` })).status).toBe(404);
+    }
   });
 
   it('runs CLI commands with plain-text output and refuses unsupported ones', async () => {
@@ -611,10 +763,12 @@ describe('DMS emulator', () => {
     const body = (await listed.json()) as { stdout: string; stderr: string };
     expect(Object.keys(body).sort()).toEqual(['stderr', 'stdout']);
     expect(sortedDagIds(body.stdout)).toEqual([...EXAMPLE_DAGS].sort());
+    const version = (await (await command(Data.Host, cookie, 'version')).json()) as { stdout: string };
+    expect(version.stdout.trim()).toBe(airflow.version);
 
     expect((await command(Data.Host, cookie, 'users list')).status).toBe(400);
     expect((await command(Data.Host, 'session=bogus', 'version')).status).toBe(401);
-    expect(dms.counts()).toEqual({ command: 3 });
+    expect(dms.counts()).toEqual({ command: 4 });
   });
 
   it('expires login tokens and sessions after their configured lifetimes', async () => {
@@ -624,10 +778,15 @@ describe('DMS emulator', () => {
       const first = await login(Data.Host, Data.Token);
       expect(first.status).toBe(302);
       const cookie = cookieOf(first);
-      expect((await fetch(`${Data.Host}/api/v1/health`, { headers: { cookie } })).status).toBe(200);
+      const dags = () => fetch(`${Data.Host}${api}/dags`, { headers: { cookie } });
+      expect((await dags()).status).toBe(200);
       await sleep(3200);
       expect((await login(Data.Host, Data.Token)).status).toBe(401);
-      expect((await fetch(`${Data.Host}/api/v1/health`, { headers: { cookie } })).status).toBe(401);
+      const expired = await dags();
+      expect(expired.status).toBe(401);
+      expect(await expired.json()).toEqual(v3 ? { detail: 'Token Expired' } : await airflowUnauthenticated());
+      const cli = await command(Data.Host, cookie, 'version');
+      expect(cli.status).toBe(401);
     });
   });
 });
