@@ -64,7 +64,10 @@ export interface MwaaEmulator {
   environmentName: string;
   region: string;
   credentials: AwsCredentials;
-  /** Requests received per route: clitoken, webtoken, restapi, cli, login, api (and `unknown`). */
+  /**
+   * Requests received per route: clitoken, webtoken, restapi, cli, login, api, and `unknown` (any
+   * other path, such as the other major version's login path).
+   */
   counts(): Record<string, number>;
   /** Clears the counts, the CLI statistics and the recorded requests. */
   resetCounts(): void;

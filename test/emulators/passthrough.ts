@@ -18,6 +18,8 @@ export interface AirflowResponse {
   body: Buffer;
   /** Cookies Airflow set or cleared (Airflow 3 clears a rejected `_token`). */
   setCookie?: string[];
+  /** Where a redirect points (Airflow 2's web server sends anonymous callers to its login page). */
+  location?: string;
 }
 
 /** The REST API root each major version serves; a gateway routes only this one to the API. */
@@ -30,11 +32,13 @@ const hasBody = (method: string, body: Buffer | undefined): body is Buffer =>
 
 async function answerOf(response: Response): Promise<AirflowResponse> {
   const setCookie = response.headers.getSetCookie();
+  const location = response.headers.get('location');
   return {
     status: response.status,
     contentType: response.headers.get('content-type') ?? undefined,
     body: Buffer.from(await response.arrayBuffer()),
     ...(setCookie.length > 0 ? { setCookie } : {}),
+    ...(location ? { location } : {}),
   };
 }
 
@@ -103,6 +107,7 @@ export function relayAirflowResponse(
   res.writeHead(answer.status, {
     ...(answer.contentType ? { 'content-type': answer.contentType } : {}),
     'content-length': answer.body.length,
+    ...(answer.location ? { location: answer.location } : {}),
     ...(withCookies && answer.setCookie ? { 'set-cookie': answer.setCookie } : {}),
   });
   res.end(answer.body);
