@@ -25,6 +25,7 @@ export class UsageError extends Error {
 
 const EXIT_FOR_CODE: Record<ErrorCode, ExitCode> = {
   BAD_REQUEST: EXIT.USAGE,
+  REDIRECT: EXIT.CONFIG,
   UNSUPPORTED_COMMAND: EXIT.USAGE,
   CONFIG: EXIT.CONFIG,
   AUTH: EXIT.CONFIG,
@@ -38,6 +39,8 @@ const EXIT_FOR_CODE: Record<ErrorCode, ExitCode> = {
 
 const HINT_FOR_CODE: Record<ErrorCode, string> = {
   BAD_REQUEST: 'Airflow rejected the request; check the arguments (see --help)',
+  REDIRECT:
+    'the environment URL redirects (http to https, a path prefix): point --env / AIRKICK_ENV at the URL it redirects to',
   UNSUPPORTED_COMMAND: 'this environment or gateway does not run that command; see --help',
   CONFIG: 'check --env / AIRKICK_ENV: mwaa://NAME?region=R, dms://AIRFLOW_ID?region=R or http(s)://user@host',
   AUTH: "check the credentials: the password (URL or AIRKICK_AIRFLOW_PASSWORD), the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID) or ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, and the role's permissions",

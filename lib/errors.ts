@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'TRANSPORT'
   | 'CONFIG'
   | 'BAD_REQUEST'
+  | 'REDIRECT'
   | 'SERVER';
 
 export type Fault = 'client' | 'server';
@@ -38,6 +39,7 @@ const DEFAULT_FAULT: Record<ErrorCode, Fault> = {
   TRANSPORT: 'server',
   CONFIG: 'client',
   BAD_REQUEST: 'client',
+  REDIRECT: 'client',
   SERVER: 'server',
 };
 
@@ -80,9 +82,14 @@ export function isAirkickError(error: unknown, code?: ErrorCode): error is Airki
   return error instanceof AirkickError && (code === undefined || error.code === code);
 }
 
-/** Maps an HTTP status to an error code; `undefined` for success. */
+/**
+ * Maps an HTTP status to an error code; `undefined` for success (2xx). A redirect is an error: airkick
+ * never follows one (a protocol step that expects a 302, like DMS's login, reads it itself), since a
+ * followed or ignored redirect can turn a trigger into a "success" that created nothing.
+ */
 export function codeForStatus(status: number): ErrorCode | undefined {
-  if (status < 400) return undefined;
+  if (status < 300) return undefined;
+  if (status < 400) return 'REDIRECT';
   if (status === 401 || status === 403) return 'AUTH';
   if (status === 404) return 'NOT_FOUND';
   if (status === 409) return 'CONFLICT';

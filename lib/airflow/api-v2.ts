@@ -25,9 +25,9 @@ export function apiV2(airflowVersion = 'unknown'): AirflowApi {
       );
       return missing ? { ...body, logical_date: new Date().toISOString() } : undefined;
     },
-    // A duplicate run id and a repeated logical date are both 409 unique-constraint answers; only the
-    // second names the logical date.
-    isDuplicateRunId: (response) => !/logical_date/.test(JSON.stringify(record(response.body).detail ?? '')),
+    // A duplicate run id and a repeated logical date are both 409 "Unique constraint violation" with
+    // the statement hidden: without a logical date only the run id can clash; with one, ask.
+    isDuplicateRunId: (_response, body) => (body.logical_date === null ? true : undefined),
     listRunsQuery(query) {
       // Runs triggered without a logical date have none: order by when they were due to run instead.
       const order = (query.orderBy ?? '-logical_date').replace('logical_date', 'run_after');

@@ -22,8 +22,11 @@ export interface AirflowApi {
     response: ApiResponse,
     body: Record<string, unknown>,
   ): Record<string, unknown> | undefined;
-  /** A 409 on trigger: true when it says a run with this run id exists, false for any other clash. */
-  isDuplicateRunId(response: ApiResponse, runId: string): boolean;
+  /**
+   * A 409 on trigger: true when it means a run with this run id exists, false for another clash (a
+   * repeated logical date), undefined when the answer cannot tell (the client then reads the run).
+   */
+  isDuplicateRunId(response: ApiResponse, body: Record<string, unknown>): boolean | undefined;
   listRunsQuery(query: ListRunsQuery): Query;
   readonly healthPath: string;
   toDagRun(body: unknown): DagRun;

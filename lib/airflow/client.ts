@@ -3,7 +3,7 @@
  * and the idempotent-trigger rules live here once, whatever hosts Airflow; what differs between
  * Airflow 2 and 3 comes from the `AirflowApi` chosen once per client.
  */
-import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '../errors.ts';
+import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus, redactUrl } from '../errors.ts';
 import { withRetry } from '../retry.ts';
 import { type AirflowApi, type ApiChoice, arrayField, detectVersion, record } from './api.ts';
 import { apiV1 } from './api-v1.ts';
@@ -55,16 +55,16 @@ export class RestAirflowClient implements AirflowClient {
 
   async triggerDagRun(input: TriggerInput, options: CallOptions = {}): Promise<TriggerResult> {
     const created = await this.#postDagRun(input, options);
-    if (created) return { run: created, alreadyTriggered: false };
+    if (created !== 'exists') return { run: created, alreadyTriggered: false };
     return { run: await this.getDagRun(input.dagId, input.runId as string, options), alreadyTriggered: true };
   }
 
   async submitDagRun(input: TriggerInput & { runId: string }, options: CallOptions = {}) {
-    return { alreadyTriggered: (await this.#postDagRun(input, options)) === undefined };
+    return { alreadyTriggered: (await this.#postDagRun(input, options)) === 'exists' };
   }
 
-  /** The created run, or undefined when a run with the same id exists (409). */
-  async #postDagRun(input: TriggerInput, options: CallOptions): Promise<DagRun | undefined> {
+  /** The created run, or `exists` when a run with the same id exists (409). */
+  async #postDagRun(input: TriggerInput, options: CallOptions): Promise<DagRun | 'exists'> {
     const api = await this.#resolve(options);
     const path = `/dags/${seg(input.dagId)}/dagRuns`;
     // Without a run id a retried POST could start a second run, so it is sent exactly once.
@@ -73,9 +73,11 @@ export class RestAirflowClient implements AirflowClient {
     for (let round = 1; ; round++) {
       const request: ApiRequest = { api: api.name, method: 'POST', path, body };
       const response = await this.#send(api, 'trigger DAG run', request, options, idempotent);
-      if (codeForStatus(response.status) === undefined) return api.toDagRun(response.body);
+      if (codeForStatus(response.status) === undefined) return this.#createdRun(api, input, response);
       if (response.status === 409 && input.runId !== undefined) {
-        if (api.isDuplicateRunId(response, input.runId)) return undefined;
+        const duplicate =
+          api.isDuplicateRunId(response, body) ?? (await this.#runExists(input.dagId, input.runId, options));
+        if (duplicate) return 'exists';
         throw this.#error(
           api,
           'trigger DAG run',
@@ -87,6 +89,28 @@ export class RestAirflowClient implements AirflowClient {
       const retry = round === 1 ? api.retryTriggerBody?.(response, body) : undefined;
       if (!retry) throw this.#error(api, 'trigger DAG run', request, response);
       body = retry;
+    }
+  }
+
+  /** A 2xx that is not the DAG run just created (a proxy's page, an empty body) created nothing we know of. */
+  #createdRun(api: AirflowApi, input: TriggerInput, response: ApiResponse): DagRun {
+    const run = api.toDagRun(response.body);
+    const fits = run.runId !== '' && (input.runId === undefined || run.runId === input.runId);
+    if (fits) return run;
+    throw new AirkickError(
+      'SERVER',
+      `trigger DAG run ${input.dagId}: the HTTP ${response.status} answer is not the DAG run (${typeof response.body === 'string' ? response.body.slice(0, 120) : JSON.stringify(response.body ?? null).slice(0, 120)})`,
+      { status: response.status },
+    );
+  }
+
+  async #runExists(dagId: string, runId: string, options: CallOptions): Promise<boolean> {
+    try {
+      await this.getDagRun(dagId, runId, options);
+      return true;
+    } catch (error) {
+      if (isAirkickError(error, 'NOT_FOUND')) return false;
+      throw error;
     }
   }
 
@@ -275,7 +299,10 @@ export class RestAirflowClient implements AirflowClient {
     why?: string,
   ): AirkickError {
     const code = codeForStatus(response.status) ?? 'SERVER';
-    const detail = [why, api.problem(response)].filter(Boolean).join(': ');
+    const redirect = response.location
+      ? `redirected to ${redactUrl(response.location)}, which airkick does not follow`
+      : '';
+    const detail = [why, redirect, api.problem(response)].filter(Boolean).join(': ');
     return new AirkickError(code, `${operation} failed: ${response.status} ${detail}`, {
       method: request.method,
       url: `${this.environment}${request.path}`,

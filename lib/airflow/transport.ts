@@ -26,6 +26,8 @@ export interface ApiResponse {
   status: number;
   body: unknown;
   retryAfterMs?: number;
+  /** Where a 3xx answer pointed (never followed). */
+  location?: string;
 }
 
 export interface AttemptOptions {

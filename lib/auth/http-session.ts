@@ -41,14 +41,23 @@ export async function sendWithCredential(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       redirect: 'manual',
     });
-    const rejected = response.status === 401 || response.status === 403 || response.status === 302;
-    if (rejected && source.invalidate && attempt === 1) {
-      source.invalidate(request.api, credential);
+    // A session that has expired answers with a redirect to the login page (DMS): refresh it once.
+    const session = source.invalidate !== undefined;
+    const rejected =
+      response.status === 401 || response.status === 403 || (session && response.status === 302);
+    if (rejected && session && attempt === 1) {
+      source.invalidate?.(request.api, credential);
       continue;
     }
-    const status = response.status === 302 ? 401 : response.status;
+    const status = session && response.status === 302 ? 401 : response.status;
     const wait = retryAfterMs(response.headers);
-    return { status, body: parseJson(response.text), ...(wait === undefined ? {} : { retryAfterMs: wait }) };
+    const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
+    return {
+      status,
+      body: parseJson(response.text),
+      ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      ...(location ? { location } : {}),
+    };
   }
 }
 

@@ -1,42 +1,28 @@
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { type AirflowInfo, type AirflowInstance, type AirflowMajor, startAirflow } from './airflow.ts';
+import { type AirflowInfo, type AirflowMajor, startAirflow } from './airflow.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** Airflow 2, which every suite uses unless it asks for `airflow3`. */
+    /** The real Airflow of this test project: 2 in `airflow-2`, 3 in `airflow-3`. */
     airflow: AirflowInfo;
-    airflow3: AirflowInfo;
   }
-}
-
-/** `AIRKICK_AIRFLOW_VERSIONS=2` (or `3`) starts one instance only, for quick local runs; default both. */
-function versions(): AirflowMajor[] {
-  const text = process.env.AIRKICK_AIRFLOW_VERSIONS?.trim() || '2,3';
-  const picked = text.split(/[\s,]+/).map((v) => {
-    if (v !== '2' && v !== '3') throw new Error(`AIRKICK_AIRFLOW_VERSIONS: "${v}" is not 2 or 3`);
-    return Number(v) as AirflowMajor;
-  });
-  return [...new Set(picked)];
 }
 
 /**
- * Starts one real Airflow of each major version, together, for the whole integration run and stops
- * them afterwards, also on Ctrl-C.
+ * Starts the real Airflow of one integration project (`airflow-2` or `airflow-3`, by its name) once
+ * for the whole run and stops it afterwards, also on Ctrl-C. The two projects run side by side, so
+ * both Airflows start together.
  */
 export default async function setup(project: TestProject) {
-  const started = await Promise.allSettled(
-    versions().map((version) => startAirflow({ version, name: 'test', log: prefixed(version) })),
-  );
-  const instances = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const stop = () => Promise.all(instances.map((i) => i.stop())).then(() => {});
-  const failed = started.find((s) => s.status === 'rejected');
-  if (failed) {
-    await stop();
-    throw failed.reason;
-  }
-  for (const { stop: _, ...info } of instances as AirflowInstance[])
-    project.provide(info.major === 2 ? 'airflow' : 'airflow3', info);
+  const major: AirflowMajor = project.name.endsWith('3') ? 3 : 2;
+  const airflow = await startAirflow({
+    version: major,
+    name: 'test',
+    log: (line) => process.stderr.write(`[airflow ${major}] ${line}\n`),
+  });
+  const { stop, ...info } = airflow;
+  project.provide('airflow', info);
   const onSignal = (signal: NodeJS.Signals) => {
     void stop().finally(() => process.kill(process.pid, signal));
   };
@@ -47,8 +33,4 @@ export default async function setup(project: TestProject) {
     process.removeListener('SIGTERM', onSignal);
     await stop();
   };
-}
-
-function prefixed(version: AirflowMajor) {
-  return (line: string) => process.stderr.write(`[airflow ${version}] ${line}\n`);
 }

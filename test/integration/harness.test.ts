@@ -10,8 +10,9 @@ import {
 } from '#test/airflow/airflow.ts';
 import { descendants } from '#test/airflow/processes.ts';
 
+// This file runs in both integration projects; each defines only the cases of its own Airflow.
 const airflow = inject('airflow');
-const airflow3 = inject('airflow3');
+const airflow3 = airflow;
 const basic = (info: AirflowInfo) =>
   `Basic ${Buffer.from(`${info.username}:${info.password}`).toString('base64')}`;
 
@@ -63,203 +64,165 @@ function lastJsonLine(stdout: string): unknown {
   return JSON.parse(line ?? 'null');
 }
 
-describe('the real Airflow 2 harness', () => {
-  const api = (method: string, path: string, body?: unknown) =>
-    call(`${airflow.baseUrl}/api/v1${path}`, basic(airflow), method, body);
+if (airflow.major === 2)
+  describe('the real Airflow 2 harness', () => {
+    const api = (method: string, path: string, body?: unknown) =>
+      call(`${airflow.baseUrl}/api/v1${path}`, basic(airflow), method, body);
 
-  it('is Airflow 2 with the stable REST API at /api/v1', async () => {
-    expect(airflow).toMatchObject({ major: 2, authManager: 'fab', apiRoot: `${airflow.baseUrl}/api/v1` });
-    const { body } = await api('GET', '/version');
-    expect(body.version).toBe(airflow.version);
-    expect(airflow.version).toMatch(/^2\./);
-  });
-
-  it('reports a healthy metadatabase and scheduler', async () => {
-    const { body } = await api('GET', '/health');
-    expect(body).toMatchObject({ metadatabase: { status: 'healthy' }, scheduler: { status: 'healthy' } });
-  });
-
-  it('runs a triggered DAG to success and keeps its conf', async () => {
-    const runId = `harness-${Date.now()}`;
-    const conf = { greeting: 'hello', n: 1 };
-    const created = await api('POST', '/dags/airkick_conf/dagRuns', { dag_run_id: runId, conf });
-    expect(created.status).toBe(200);
-    expect(await finalState(airflow, basic(airflow), 'airkick_conf', runId)).toBe('success');
-    const xcom = await api(
-      'GET',
-      `/dags/airkick_conf/dagRuns/${runId}/taskInstances/echo_conf/xcomEntries/return_value?deserialize=true`,
-    );
-    expect(xcom.status).toBe(200);
-    expect(JSON.parse(String(xcom.body.value))).toEqual(conf);
-  });
-
-  it('answers `airflow dags list -o json` from the real CLI', async () => {
-    const { stdout } = await runCli(airflow.airflowBin, ['dags', 'list', '-o', 'json'], airflow.env);
-    const dags = JSON.parse(stdout) as { dag_id: string; paused: string }[];
-    expect(dags.map((d) => d.dag_id).sort()).toEqual([...EXAMPLE_DAGS].sort());
-  });
-});
-
-describe('the real Airflow 3 harness', () => {
-  let bearer = '';
-  beforeAll(async () => {
-    if (!airflow3) throw new Error('Airflow 3 was not started (AIRKICK_AIRFLOW_VERSIONS leaves it out)');
-    bearer = `Bearer ${await adminToken(airflow3.baseUrl)}`;
-  });
-
-  it('is Airflow 3 with its REST API at /api/v2', async () => {
-    expect(airflow3).toMatchObject({
-      major: 3,
-      authManager: 'simple',
-      apiRoot: `${airflow3.baseUrl}/api/v2`,
+    it('is Airflow 2 with the stable REST API at /api/v1', async () => {
+      expect(airflow).toMatchObject({ major: 2, authManager: 'fab', apiRoot: `${airflow.baseUrl}/api/v1` });
+      const { body } = await api('GET', '/version');
+      expect(body.version).toBe(airflow.version);
+      expect(airflow.version).toMatch(/^2\./);
     });
-    const { status, body } = await call(`${airflow3.apiRoot}/version`, bearer);
-    expect(status).toBe(200);
-    expect(body.version).toBe(airflow3.version);
-    expect(airflow3.version).toMatch(/^3\./);
-  });
 
-  it('reports all four components healthy without credentials', async () => {
-    const { status, body } = await call(`${airflow3.apiRoot}/monitor/health`, undefined);
-    expect(status).toBe(200);
-    for (const part of ['metadatabase', 'scheduler', 'triggerer', 'dag_processor'])
-      expect(body[part]).toMatchObject({ status: 'healthy' });
-  });
-
-  it('answers 404 under /api/v1', async () => {
-    const { status, body } = await call(`${airflow3.baseUrl}/api/v1/dags`, bearer);
-    expect(status).toBe(404);
-    expect(String(body.error)).toContain('/api/v1 has been removed in Airflow 3');
-  });
-
-  it('gives a JWT at /auth/token that works as a Bearer token on /api/v2', async () => {
-    const token = await call(`${airflow3.baseUrl}/auth/token`, undefined, 'POST', {
-      username: airflow3.username,
-      password: airflow3.password,
+    it('reports a healthy metadatabase and scheduler', async () => {
+      const { body } = await api('GET', '/health');
+      expect(body).toMatchObject({ metadatabase: { status: 'healthy' }, scheduler: { status: 'healthy' } });
     });
-    expect(token.status).toBe(201);
-    const jwt = String(token.body.access_token);
-    expect(jwtPayload(jwt)).toMatchObject({ sub: airflow3.username });
-    expect(Number(jwtPayload(jwt).exp)).toBeGreaterThan(Date.now() / 1000);
-    const dags = await call(`${airflow3.apiRoot}/dags`, `Bearer ${jwt}`);
-    expect(dags.status).toBe(200);
-    const ids = (dags.body.dags as { dag_id: string }[]).map((d) => d.dag_id);
-    expect(ids).toEqual(expect.arrayContaining([...EXAMPLE_DAGS]));
 
-    const wrong = await call(`${airflow3.baseUrl}/auth/token`, undefined, 'POST', {
-      username: airflow3.username,
-      password: 'not-the-password',
+    it('runs a triggered DAG to success and keeps its conf', async () => {
+      const runId = `harness-${Date.now()}`;
+      const conf = { greeting: 'hello', n: 1 };
+      const created = await api('POST', '/dags/airkick_conf/dagRuns', { dag_run_id: runId, conf });
+      expect(created.status).toBe(200);
+      expect(await finalState(airflow, basic(airflow), 'airkick_conf', runId)).toBe('success');
+      const xcom = await api(
+        'GET',
+        `/dags/airkick_conf/dagRuns/${runId}/taskInstances/echo_conf/xcomEntries/return_value?deserialize=true`,
+      );
+      expect(xcom.status).toBe(200);
+      expect(JSON.parse(String(xcom.body.value))).toEqual(conf);
     });
-    expect(wrong).toEqual({ status: 401, body: { detail: 'Invalid credentials' } });
-  });
 
-  it('refuses basic auth and requests without credentials', async () => {
-    expect(await call(`${airflow3.apiRoot}/dags`, basic(airflow3))).toEqual({
-      status: 401,
-      body: { detail: 'Not authenticated' },
+    it('answers `airflow dags list -o json` from the real CLI', async () => {
+      const { stdout } = await runCli(airflow.airflowBin, ['dags', 'list', '-o', 'json'], airflow.env);
+      const dags = JSON.parse(stdout) as { dag_id: string; paused: string }[];
+      expect(dags.map((d) => d.dag_id).sort()).toEqual([...EXAMPLE_DAGS].sort());
     });
-    expect((await call(`${airflow3.apiRoot}/dags`, undefined)).status).toBe(401);
-    expect((await call(`${airflow3.apiRoot}/dags`, 'Bearer not.a.jwt')).status).toBe(403);
   });
 
-  it('runs a triggered airkick_conf to success and keeps its conf', async () => {
-    const runId = `harness-${Date.now()}`;
-    const conf = { greeting: 'hello', n: 1 };
-    const created = await call(`${airflow3.apiRoot}/dags/airkick_conf/dagRuns`, bearer, 'POST', {
-      dag_run_id: runId,
-      logical_date: null,
-      conf,
+if (airflow.major === 3)
+  describe('the real Airflow 3 harness', () => {
+    let bearer = '';
+    beforeAll(async () => {
+      bearer = `Bearer ${await adminToken(airflow3.baseUrl)}`;
     });
-    expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ dag_run_id: runId, logical_date: null, conf, state: 'queued' });
-    expect(await finalState(airflow3, bearer, 'airkick_conf', runId)).toBe('success');
-    const xcom = await call(
-      `${airflow3.apiRoot}/dags/airkick_conf/dagRuns/${runId}/taskInstances/echo_conf/xcomEntries/return_value`,
-      bearer,
-    );
-    expect(xcom.status).toBe(200);
-    expect(JSON.parse(String(xcom.body.value))).toEqual(conf);
-  });
 
-  it('answers `airflow dags list -o json` from the real CLI', async () => {
-    const { stdout } = await runCli(airflow3.airflowBin, ['dags', 'list', '-o', 'json'], airflow3.env);
-    const dags = lastJsonLine(stdout) as { dag_id: string }[];
-    expect(dags.map((d) => d.dag_id).sort()).toEqual([...EXAMPLE_DAGS].sort());
-  });
-});
+    it('is Airflow 3 with its REST API at /api/v2', async () => {
+      expect(airflow3).toMatchObject({
+        major: 3,
+        authManager: 'simple',
+        apiRoot: `${airflow3.baseUrl}/api/v2`,
+      });
+      const { status, body } = await call(`${airflow3.apiRoot}/version`, bearer);
+      expect(status).toBe(200);
+      expect(body.version).toBe(airflow3.version);
+      expect(airflow3.version).toMatch(/^3\./);
+    });
 
-describe('Airflow 2 and 3 side by side', () => {
-  it('listen on distinct ports, keep distinct metadata and run the same run id each on its own', async () => {
-    expect(airflow3, 'Airflow 3 was not started (AIRKICK_AIRFLOW_VERSIONS)').toBeDefined();
-    const ports = (info: AirflowInfo) => [
-      new URL(info.baseUrl).port,
-      info.env.AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT,
-      info.env.AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT,
-    ];
-    const all = [...ports(airflow), ...ports(airflow3)];
-    expect(new Set(all).size).toBe(6);
-    expect(airflow.databaseUrl).not.toBe(airflow3.databaseUrl);
-    expect(airflow.home).not.toBe(airflow3.home);
+    it('reports all four components healthy without credentials', async () => {
+      const { status, body } = await call(`${airflow3.apiRoot}/monitor/health`, undefined);
+      expect(status).toBe(200);
+      for (const part of ['metadatabase', 'scheduler', 'triggerer', 'dag_processor'])
+        expect(body[part]).toMatchObject({ status: 'healthy' });
+    });
 
-    const runId = `side-by-side-${Date.now()}`;
-    const bearer = `Bearer ${await adminToken(airflow3.baseUrl)}`;
-    const [two, three] = await Promise.all([
-      call(`${airflow.apiRoot}/dags/airkick_conf/dagRuns`, basic(airflow), 'POST', {
-        dag_run_id: runId,
-        conf: { major: 2 },
-      }),
-      call(`${airflow3.apiRoot}/dags/airkick_conf/dagRuns`, bearer, 'POST', {
+    it('answers 404 under /api/v1', async () => {
+      const { status, body } = await call(`${airflow3.baseUrl}/api/v1/dags`, bearer);
+      expect(status).toBe(404);
+      expect(String(body.error)).toContain('/api/v1 has been removed in Airflow 3');
+    });
+
+    it('gives a JWT at /auth/token that works as a Bearer token on /api/v2', async () => {
+      const token = await call(`${airflow3.baseUrl}/auth/token`, undefined, 'POST', {
+        username: airflow3.username,
+        password: airflow3.password,
+      });
+      expect(token.status).toBe(201);
+      const jwt = String(token.body.access_token);
+      expect(jwtPayload(jwt)).toMatchObject({ sub: airflow3.username });
+      expect(Number(jwtPayload(jwt).exp)).toBeGreaterThan(Date.now() / 1000);
+      const dags = await call(`${airflow3.apiRoot}/dags`, `Bearer ${jwt}`);
+      expect(dags.status).toBe(200);
+      const ids = (dags.body.dags as { dag_id: string }[]).map((d) => d.dag_id);
+      expect(ids).toEqual(expect.arrayContaining([...EXAMPLE_DAGS]));
+
+      const wrong = await call(`${airflow3.baseUrl}/auth/token`, undefined, 'POST', {
+        username: airflow3.username,
+        password: 'not-the-password',
+      });
+      expect(wrong).toEqual({ status: 401, body: { detail: 'Invalid credentials' } });
+    });
+
+    it('refuses basic auth and requests without credentials', async () => {
+      expect(await call(`${airflow3.apiRoot}/dags`, basic(airflow3))).toEqual({
+        status: 401,
+        body: { detail: 'Not authenticated' },
+      });
+      expect((await call(`${airflow3.apiRoot}/dags`, undefined)).status).toBe(401);
+      expect((await call(`${airflow3.apiRoot}/dags`, 'Bearer not.a.jwt')).status).toBe(403);
+    });
+
+    it('runs a triggered airkick_conf to success and keeps its conf', async () => {
+      const runId = `harness-${Date.now()}`;
+      const conf = { greeting: 'hello', n: 1 };
+      const created = await call(`${airflow3.apiRoot}/dags/airkick_conf/dagRuns`, bearer, 'POST', {
         dag_run_id: runId,
         logical_date: null,
-        conf: { major: 3 },
-      }),
-    ]);
-    expect([two.status, three.status]).toEqual([200, 200]);
-    expect(
-      await Promise.all([
-        finalState(airflow, basic(airflow), 'airkick_conf', runId),
-        finalState(airflow3, bearer, 'airkick_conf', runId),
-      ]),
-    ).toEqual(['success', 'success']);
-    const conf = async (info: AirflowInfo, authorization: string) =>
-      (await call(`${info.apiRoot}/dags/airkick_conf/dagRuns/${runId}`, authorization)).body.conf;
-    expect(await conf(airflow, basic(airflow))).toEqual({ major: 2 });
-    expect(await conf(airflow3, bearer)).toEqual({ major: 3 });
-  });
-});
-
-describe('Airflow 3 with the FAB auth manager', () => {
-  let fab: AirflowInstance | undefined;
-  afterAll(async () => {
-    await fab?.stop();
-  });
-
-  it('starts, gives tokens to its FAB user, refuses basic auth, and stops every process', async () => {
-    fab = await startAirflow({ version: 3, authManager: 'fab', name: 'harness' });
-    expect(fab).toMatchObject({ major: 3, authManager: 'fab' });
-    expect(fab.env.AIRFLOW__CORE__AUTH_MANAGER).toContain('FabAuthManager');
-
-    const token = await adminToken(fab.baseUrl);
-    const dags = await call(`${fab.apiRoot}/dags`, `Bearer ${token}`);
-    expect(dags.status).toBe(200);
-    expect((dags.body.dags as { dag_id: string }[]).map((d) => d.dag_id)).toEqual(
-      expect.arrayContaining([...EXAMPLE_DAGS]),
-    );
-    expect((await call(`${fab.apiRoot}/dags`, basic(fab))).status).toBe(401);
-    const wrong = await call(`${fab.baseUrl}/auth/token`, undefined, 'POST', {
-      username: fab.username,
-      password: 'not-the-password',
+        conf,
+      });
+      expect(created.status).toBe(200);
+      expect(created.body).toMatchObject({ dag_run_id: runId, logical_date: null, conf, state: 'queued' });
+      expect(await finalState(airflow3, bearer, 'airkick_conf', runId)).toBe('success');
+      const xcom = await call(
+        `${airflow3.apiRoot}/dags/airkick_conf/dagRuns/${runId}/taskInstances/echo_conf/xcomEntries/return_value`,
+        bearer,
+      );
+      expect(xcom.status).toBe(200);
+      expect(JSON.parse(String(xcom.body.value))).toEqual(conf);
     });
-    expect(wrong.status).toBe(401);
 
-    const roots = Object.values(fab.pids) as number[];
-    expect(roots).toHaveLength(4);
-    const tree = roots.flatMap((pid) => [pid, ...descendants(pid)]);
-    expect(tree.length).toBeGreaterThan(roots.length);
-    const instance = fab;
-    fab = undefined;
-    await instance.stop();
-    await new Promise((r) => setTimeout(r, 500));
-    expect(tree.filter(running)).toEqual([]);
-  }, 600_000);
-});
+    it('answers `airflow dags list -o json` from the real CLI', async () => {
+      const { stdout } = await runCli(airflow3.airflowBin, ['dags', 'list', '-o', 'json'], airflow3.env);
+      const dags = lastJsonLine(stdout) as { dag_id: string }[];
+      expect(dags.map((d) => d.dag_id).sort()).toEqual([...EXAMPLE_DAGS].sort());
+    });
+  });
+
+if (airflow.major === 3)
+  describe('Airflow 3 with the FAB auth manager', () => {
+    let fab: AirflowInstance | undefined;
+    afterAll(async () => {
+      await fab?.stop();
+    });
+
+    it('starts, gives tokens to its FAB user, refuses basic auth, and stops every process', async () => {
+      fab = await startAirflow({ version: 3, authManager: 'fab', name: 'harness' });
+      expect(fab).toMatchObject({ major: 3, authManager: 'fab' });
+      expect(fab.env.AIRFLOW__CORE__AUTH_MANAGER).toContain('FabAuthManager');
+
+      const token = await adminToken(fab.baseUrl);
+      const dags = await call(`${fab.apiRoot}/dags`, `Bearer ${token}`);
+      expect(dags.status).toBe(200);
+      expect((dags.body.dags as { dag_id: string }[]).map((d) => d.dag_id)).toEqual(
+        expect.arrayContaining([...EXAMPLE_DAGS]),
+      );
+      expect((await call(`${fab.apiRoot}/dags`, basic(fab))).status).toBe(401);
+      const wrong = await call(`${fab.baseUrl}/auth/token`, undefined, 'POST', {
+        username: fab.username,
+        password: 'not-the-password',
+      });
+      expect(wrong.status).toBe(401);
+
+      const roots = Object.values(fab.pids) as number[];
+      expect(roots).toHaveLength(4);
+      const tree = roots.flatMap((pid) => [pid, ...descendants(pid)]);
+      expect(tree.length).toBeGreaterThan(roots.length);
+      const instance = fab;
+      fab = undefined;
+      await instance.stop();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(tree.filter(running)).toEqual([]);
+    }, 600_000);
+  });

@@ -10,7 +10,7 @@ import { isAirkickError } from '#lib/errors.ts';
 import { airflowApi, apiOf } from '#test/support/targets.ts';
 
 const airflow = inject('airflow');
-type Failure = 'status-503' | 'status-429' | 'drop';
+type Failure = 'status-503' | 'status-429' | 'drop' | 'redirect' | 'html-200';
 let failures: Failure[] = [];
 let seen: string[] = [];
 let server: Server;
@@ -20,8 +20,21 @@ beforeAll(async () => {
   const upstream = new URL(airflow.baseUrl);
   server = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
-    const failure = failures.shift();
+    // A proxy's page meets the trigger itself, not the JWT fetch before it (Airflow 3).
+    const waitsForTrigger =
+      failures[0] === 'html-200' && !(req.method === 'POST' && req.url?.endsWith('/dagRuns'));
+    const failure = waitsForTrigger ? undefined : failures.shift();
     if (failure === 'drop') return req.socket.destroy();
+    if (failure === 'redirect') {
+      // An http -> https redirect in front of Airflow, as a load balancer gives.
+      res.writeHead(301, { location: `https://airflow.example.com${req.url}` });
+      return res.end();
+    }
+    if (failure === 'html-200') {
+      // A proxy's own page with a 200, e.g. a sign-in or maintenance page.
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end('<html><body>Please sign in</body></html>');
+    }
     if (failure) {
       res.writeHead(failure === 'status-503' ? 503 : 429, {
         'retry-after': '0',
@@ -66,7 +79,10 @@ describe('retries through a failing proxy', () => {
     failures = ['status-503', 'status-429', 'drop'];
     const health = await client().health();
     expect(health.metadatabase.status).toBe('healthy');
-    expect(seen).toHaveLength(4);
+    // Three faults, then the answer. On Airflow 3 the faults meet the JWT fetch, which is retried
+    // like any call, before the health read itself.
+    expect(seen).toHaveLength(airflow.major === 3 ? 5 : 4);
+    expect(seen.at(-1)).toMatch(/^GET .*health/);
   });
 
   it('retries a trigger that carries a run id and creates exactly one run', async () => {
@@ -99,5 +115,31 @@ describe('retries through a failing proxy', () => {
       .catch((e: unknown) => e);
     expect(isAirkickError(error)).toBe(true);
     expect(seen.length).toBeLessThan(10);
+  });
+
+  it('treats a redirect as an error naming where it points, and creates no run', async () => {
+    const runId = `redirect_${randomUUID().slice(0, 8)}`;
+    const before = seen.length;
+    // Every request this test makes meets the redirect (the JWT fetch on Airflow 3 too).
+    failures = ['redirect', 'redirect', 'redirect', 'redirect'];
+    const error = await client()
+      .triggerDagRun({ dagId: 'airkick_slow', runId, conf: { seconds: 0 } })
+      .catch((e: unknown) => e);
+    failures = [];
+    expect(isAirkickError(error, 'REDIRECT')).toBe(true);
+    expect(String(error)).toMatch(/redirect|HTTP 301/);
+    expect(seen.length - before).toBe(1);
+    expect((await airflowApi(airflow, `/dags/airkick_slow/dagRuns/${runId}`)).status).toBe(404);
+  });
+
+  it('treats a 200 that is not the DAG run as an error, not as a triggered run', async () => {
+    const runId = `html_${randomUUID().slice(0, 8)}`;
+    failures = ['html-200'];
+    const error = await client()
+      .triggerDagRun({ dagId: 'airkick_slow', runId, conf: { seconds: 0 } })
+      .catch((e: unknown) => e);
+    expect(isAirkickError(error, 'SERVER')).toBe(true);
+    expect(String(error)).toContain('is not the DAG run');
+    expect(failures).toEqual([]);
   });
 });

@@ -25,6 +25,14 @@ describe('AirkickError', () => {
   });
 
   it('maps HTTP statuses to stable codes', () => {
+    expect([200, 204, 301, 302, 307, 308].map(codeForStatus)).toEqual([
+      undefined,
+      undefined,
+      'REDIRECT',
+      'REDIRECT',
+      'REDIRECT',
+      'REDIRECT',
+    ]);
     expect([200, 401, 403, 404, 409, 429, 400, 500, 502, 504].map(codeForStatus)).toEqual([
       undefined,
       'AUTH',

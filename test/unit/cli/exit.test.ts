@@ -11,6 +11,7 @@ describe('error -> exit code', () => {
       UNSUPPORTED_COMMAND: 2,
       CONFIG: 3,
       AUTH: 3,
+      REDIRECT: 3,
       NOT_FOUND: 4,
       CONFLICT: 1,
       TRANSPORT: 5,
