@@ -1,5 +1,5 @@
 import { AirkickError } from '#lib/errors.ts';
-import { cleanArgs, parseCleanOutput } from '#lib/jobs/clean.ts';
+import { cleanArgs, readCleanOutput } from '#lib/jobs/clean.ts';
 import { COMMON_OPTIONS, parse, parseList, parseRetention, parseTimeout } from '../args.ts';
 import { connect } from '../connect.ts';
 import { EXIT, UsageError } from '../exit.ts';
@@ -65,11 +65,7 @@ Exit: 0 done, 3 retention below the floor without --force, 5 transport.`,
       ),
     );
     const output = `${result.stdout}\n${result.stderr}`;
-    const tables = parseCleanOutput(output);
-    if (Object.keys(tables).length === 0) {
-      throw new AirkickError('SERVER', `db clean printed no table report: ${output.trim().slice(-300)}`);
-    }
-    const total = Object.values(tables).reduce((a, b) => a + b, 0);
+    const { tables, total } = readCleanOutput(output);
     const summary = { cleanBefore: cleanBefore.toISOString(), dryRun: config.dryRun, tables, total };
     if (values.json) {
       out.printJson(summary);

@@ -9,9 +9,11 @@ import { countAlertFailures, type JobContext } from './context.ts';
 export interface CleanSummary {
   cleanBefore: string;
   dryRun: boolean;
-  /** Rows found per table (deleted, or that would be in a dry run). */
+  /** Rows per table that met the criteria: deleted, or that a dry run would delete. */
   tables: Record<string, number>;
   total: number;
+  /** Rows deleted: `total` of a run that finished every table, 0 for a dry run. */
+  deleted: number;
   archivesDropped: boolean;
 }
 
@@ -24,17 +26,53 @@ export function cleanArgs(config: CleanConfig, cleanBefore: Date): string[] {
   return args;
 }
 
-/** Pure: `Checking table x` / `Found N rows meeting deletion criteria.` pairs from the CLI's output. */
-export function parseCleanOutput(output: string): Record<string, number> {
+export interface CleanReport {
+  /** Rows per table that met the deletion criteria (deleted, or that would be in a dry run). */
+  tables: Record<string, number>;
+  /** What went wrong, when the output shows a traceback or an error line; empty when it did not. */
+  errors: string[];
+}
+
+const FAILURE = /^(Traceback \(most recent call last\)|[\w.]*(Error|Exception): |ERROR\b|.*\bERROR - )/;
+
+/**
+ * Pure: `Checking table x` / `Found N rows meeting deletion criteria.` pairs from the CLI's output,
+ * and the errors it printed. The CLI endpoints of MWAA and DMS return output, not an exit status,
+ * so a traceback or error line after some tables is how a failed clean shows; the tables it had
+ * not finished do not count as cleaned.
+ */
+export function parseCleanOutput(output: string): CleanReport {
   const tables: Record<string, number> = {};
+  const errors: string[] = [];
   let current: string | undefined;
-  for (const line of output.split('\n')) {
-    const table = /^Checking table (\S+)/.exec(line.trim());
+  for (const raw of output.split('\n')) {
+    const line = raw.trim();
+    const table = /^Checking table (\S+)/.exec(line);
     if (table) current = table[1];
-    const found = /^Found (\d+) rows? meeting deletion criteria/.exec(line.trim());
+    const found = /^Found (\d+) rows? meeting deletion criteria/.exec(line);
     if (found && current) tables[current] = Number(found[1]);
+    if (FAILURE.test(line) && !/^\s*warnings\.warn/.test(line) && !/Warning: /.test(line)) {
+      errors.push(current ? `${line.slice(0, 300)} (at table ${current})` : line.slice(0, 300));
+      if (current) delete tables[current];
+    }
   }
-  return tables;
+  return { tables, errors };
+}
+
+/** The per-table report of a finished `db clean`; a traceback, an error line or no report is a failure. */
+export function readCleanOutput(output: string): { tables: Record<string, number>; total: number } {
+  const { tables, errors } = parseCleanOutput(output);
+  const names = Object.keys(tables);
+  if (errors.length > 0) {
+    throw new AirkickError(
+      'SERVER',
+      `db clean failed after ${names.length} table(s) (${names.join(', ') || 'none'}): ${errors.slice(0, 3).join('; ')}`,
+    );
+  }
+  if (names.length === 0) {
+    throw new AirkickError('SERVER', `db clean printed no table report: ${output.trim().slice(-500)}`);
+  }
+  return { tables, total: Object.values(tables).reduce((a, b) => a + b, 0) };
 }
 
 export async function cleanMetadata(config: CleanConfig, ctx: JobContext): Promise<CleanSummary> {
@@ -48,21 +86,18 @@ export async function cleanMetadata(config: CleanConfig, ctx: JobContext): Promi
   try {
     const result = await ctx.client.runCli(cleanArgs(config, cleanBefore), { deadline: ctx.deadline });
     const output = `${result.stdout}\n${result.stderr}`;
-    const tables = parseCleanOutput(output);
-    if (Object.keys(tables).length === 0) {
-      throw new AirkickError('SERVER', `db clean printed no table report: ${output.trim().slice(-500)}`);
-    }
+    const { tables, total } = readCleanOutput(output);
     let archivesDropped = false;
     if (config.dropArchives && !config.dryRun) {
       await ctx.client.runCli(['db', 'drop-archived', '--yes'], { deadline: ctx.deadline });
       archivesDropped = true;
     }
-    const total = Object.values(tables).reduce((a, b) => a + b, 0);
     const summary = {
       cleanBefore: cleanBefore.toISOString(),
       dryRun: config.dryRun,
       tables,
       total,
+      deleted: config.dryRun ? 0 : total,
       archivesDropped,
     };
     if (!config.dryRun) ctx.metrics.add('CleanedRows', total, 'Count');
@@ -71,6 +106,7 @@ export async function cleanMetadata(config: CleanConfig, ctx: JobContext): Promi
       dry_run: config.dryRun,
       tables,
       total,
+      rows_deleted: summary.deleted,
       archives_dropped: archivesDropped,
     });
     return summary;

@@ -95,7 +95,37 @@ describe('db clean', () => {
       'Checking table xcom',
       'Found 0 rows meeting deletion criteria.',
     ].join('\n');
-    expect(parseCleanOutput(output)).toEqual({ dag_run: 12, task_instance: 1, xcom: 0 });
-    expect(parseCleanOutput('nothing useful')).toEqual({});
+    expect(parseCleanOutput(output)).toEqual({
+      tables: { dag_run: 12, task_instance: 1, xcom: 0 },
+      errors: [],
+    });
+    expect(parseCleanOutput('nothing useful')).toEqual({ tables: {}, errors: [] });
+  });
+
+  it('finds a traceback after some tables, and does not count the table it broke in', () => {
+    const output = [
+      'Checking table dag_run',
+      'Found 12 rows meeting deletion criteria.',
+      'Checking table task_instance',
+      'Found 3 rows meeting deletion criteria.',
+      'Traceback (most recent call last):',
+      '  File "/usr/lib/python3.11/site-packages/airflow/utils/db_cleanup.py", line 210, in _do_delete',
+      'sqlalchemy.exc.OperationalError: (psycopg2.errors.QueryCanceled) canceling statement due to statement timeout',
+    ].join('\n');
+    const report = parseCleanOutput(output);
+    expect(report.tables).toEqual({ dag_run: 12 });
+    expect(report.errors).toHaveLength(2);
+    expect(report.errors[1]).toContain('OperationalError');
+    expect(report.errors[1]).toContain('at table task_instance');
+  });
+
+  it('ignores warnings that Airflow prints before the report', () => {
+    const output = [
+      '/opt/airflow/lib/graphviz/__init__.py:1: UserWarning: graphviz is not installed',
+      '  warnings.warn(',
+      'Checking table log',
+      'Found 4 rows meeting deletion criteria.',
+    ].join('\n');
+    expect(parseCleanOutput(output)).toEqual({ tables: { log: 4 }, errors: [] });
   });
 });
