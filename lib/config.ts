@@ -36,6 +36,13 @@ const jsonObject = z.pipe(
   }),
 );
 
+/** What a required variable looks like, for the message when it is missing. */
+const EXPECTS: Record<string, string> = {
+  AIRKICK_ENV:
+    'an environment string: mwaa://NAME?region=REGION, dms://AIRFLOW_ID?region=REGION or https://user@host[:port]',
+  AIRKICK_TRIGGER_DAGS: 'comma-separated DAG ids, e.g. etl_daily,report_hourly',
+};
+
 /** Reads the variables of `shape` from `env`; empty strings count as unset. */
 function readEnv<S extends z.core.$ZodShape>(env: Env, shape: S): z.output<z.ZodMiniObject<S>> {
   const input = Object.fromEntries(
@@ -45,8 +52,8 @@ function readEnv<S extends z.core.$ZodShape>(env: Env, shape: S): z.output<z.Zod
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const variable = String(issue.path[0]);
-    const message =
-      issue.code === 'invalid_type' && input[variable] === undefined ? 'is required' : issue.message;
+    const missing = issue.code === 'invalid_type' && input[variable] === undefined;
+    const message = missing ? `is required; it expects ${EXPECTS[variable] ?? 'a value'}` : issue.message;
     return `${variable} ${message}`;
   });
   throw new AirkickError('CONFIG', `invalid configuration: ${problems.join('; ')}`);

@@ -34,13 +34,19 @@ export type UploadRule = z.output<typeof UploadRuleSchema>;
  */
 export function parseUploadRules(raw: string | undefined): UploadRule[] {
   if (raw === undefined || raw.trim() === '') {
-    throw new AirkickError('CONFIG', `${UPLOAD_RULES_ENV} is not set; it expects a JSON array of rules`);
+    throw new AirkickError(
+      'CONFIG',
+      `${UPLOAD_RULES_ENV} is not set; it expects a JSON array of rules, e.g. [{"prefix":"incoming/","suffix":".csv","dagId":"load_csv"}]`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch (cause) {
-    throw new AirkickError('CONFIG', `${UPLOAD_RULES_ENV} is not valid JSON`, { cause });
+    throw new AirkickError(
+      'CONFIG',
+      `${UPLOAD_RULES_ENV} is not valid JSON (${(cause as Error).message}); it expects a JSON array of rules, e.g. [{"prefix":"incoming/","dagId":"load"}]`,
+    );
   }
   const result = UploadRulesSchema.safeParse(json);
   if (result.success) return result.data;

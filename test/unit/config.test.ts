@@ -30,13 +30,15 @@ describe('function configuration', () => {
 
   it('fails with one message naming every wrong variable and what it expects', () => {
     expect(() => triggerConfig({ AIRKICK_TRIGGER_CONF: '"text"', AIRKICK_TRIGGER_WAIT: 'maybe' })).toThrow(
-      /AIRKICK_TRIGGER_DAGS is required; AIRKICK_TRIGGER_CONF expects a JSON object.*; AIRKICK_TRIGGER_WAIT/,
+      /AIRKICK_TRIGGER_DAGS is required; it expects comma-separated DAG ids.*; AIRKICK_TRIGGER_CONF expects a JSON object.*; AIRKICK_TRIGGER_WAIT/,
     );
     expect(() => uploadConfig({ AIRKICK_UPLOAD_RULES: '[]' })).toThrow(/AIRKICK_UPLOAD_RULES/);
     expect(() =>
       uploadConfig({ AIRKICK_UPLOAD_RULES: '[{"dagId":"x"}]', AIRKICK_UPLOAD_MODE: 'sometimes' }),
     ).toThrow(/AIRKICK_UPLOAD_MODE/);
-    expect(() => baseConfig({})).toThrow(/AIRKICK_ENV is required/);
+    expect(() => baseConfig({})).toThrow(
+      /AIRKICK_ENV is required; it expects an environment string: mwaa:\/\/NAME/,
+    );
     expect(() => baseConfig({ AIRKICK_ENV: 'mwaa://x' })).toThrow(/AIRKICK_ENV: .*region is required/);
   });
 
