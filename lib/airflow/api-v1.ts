@@ -48,7 +48,10 @@ export function apiV1(airflowVersion = 'unknown'): AirflowApi {
 /** Airflow 2 answers errors as problem+json: `{title, detail, status}`. */
 function problem(response: ApiResponse): string {
   const body = record(response.body);
-  const text = [body.title, body.detail].filter((part) => typeof part === 'string' && part).join(': ');
+  // `error`: what an Airflow 3 answers on /api/v1 ("/api/v1 has been removed in Airflow 3 ...").
+  const text = [body.title, body.detail, body.error]
+    .filter((part) => typeof part === 'string' && part)
+    .join(': ');
   if (text) return text;
   return typeof response.body === 'string' ? response.body.slice(0, 300) : '';
 }

@@ -49,7 +49,7 @@ export type ProbeSend = (request: ApiRequest) => Promise<ApiResponse>;
 export async function detectVersion(send: ProbeSend): Promise<{ api: ApiVersion; version: string }> {
   const answers: string[] = [];
   for (const api of ['v2', 'v1'] as const) {
-    const response = await send({ api, method: 'GET', path: '/version' });
+    const response = await send({ api, method: 'GET', path: '/version', anonymous: true });
     const version = record(response.body).version;
     if (response.status === 200 && typeof version === 'string') {
       return { api: Number.parseInt(version, 10) >= 3 ? 'v2' : 'v1', version };

@@ -153,7 +153,7 @@ export class RestAirflowClient implements AirflowClient {
     const body = await this.#call(
       api,
       'read health',
-      { api: api.name, method: 'GET', path: api.healthPath },
+      { api: api.name, method: 'GET', path: api.healthPath, anonymous: true },
       options,
     );
     return api.toHealth(body, Date.now());

@@ -20,6 +20,8 @@ export interface ApiRequest {
   path: string;
   query?: Query;
   body?: unknown;
+  /** Airflow answers it without credentials (health), so none are fetched for it. */
+  anonymous?: boolean;
 }
 
 export interface ApiResponse {

@@ -15,7 +15,7 @@ export interface Credential {
 
 export interface CredentialSource {
   /** The credential for API `api`, or undefined when this server has no such API (an Airflow 2 asked for v2). */
-  get(api: ApiVersion): Promise<Credential | undefined>;
+  get(api: ApiVersion, request: ApiRequest): Promise<Credential | undefined>;
   /** Forget `credential` when the server rejected it; absent for credentials that cannot be refreshed. */
   invalidate?(api: ApiVersion, credential: Credential): void;
 }
@@ -26,7 +26,7 @@ export async function sendWithCredential(
   source: CredentialSource,
 ): Promise<ApiResponse> {
   for (let attempt = 1; ; attempt++) {
-    const credential = await source.get(request.api);
+    const credential = await source.get(request.api, request);
     if (!credential) return { status: 404, body: { detail: `this Airflow serves no /api/${request.api}` } };
     const response = await httpCall({
       method: request.method,

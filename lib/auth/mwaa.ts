@@ -101,7 +101,8 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
         body: new URLSearchParams({ token }),
         redirect: 'manual',
       });
-      if (response.status === 404 && api === order[0]) continue;
+      // The other major version's login path: not there (404), or not for POST (405).
+      if ((response.status === 404 || response.status === 405) && api === order[0]) continue;
       const name = api === 'v1' ? 'session' : '_token';
       const cookie = readCookie(response.headers, name);
       if (!cookie) {

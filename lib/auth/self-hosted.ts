@@ -33,8 +33,11 @@ export function selfHostedTransport(spec: SelfHostedSpec): Transport {
     };
   }, JWT_MARGIN_MS);
   const anonymous = spec.username === undefined;
+  const publicCall: Credential = { baseUrl: spec.baseUrl, headers: {} };
   const source: CredentialSource = {
-    get: async (api: ApiVersion) => (api === 'v1' || anonymous ? basic : jwt.get()),
+    // Airflow 3 answers health without a token: a wrong password must not make a health read fail.
+    get: async (api: ApiVersion, request) =>
+      api === 'v1' || anonymous ? basic : request.anonymous ? publicCall : jwt.get(),
     ...(anonymous
       ? {}
       : { invalidate: (api: ApiVersion, c: Credential) => api === 'v2' && jwt.invalidate(c) }),

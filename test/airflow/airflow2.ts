@@ -1,5 +1,13 @@
 /** Airflow 2: webserver (stable REST API at /api/v1, basic auth through FAB), scheduler, triggerer. */
-import { ADMIN, getJson, type Layout, type MajorVersion, missingDags, sharedEnv } from './major.ts';
+import {
+  ADMIN,
+  CREATE_ADMIN,
+  getJson,
+  type Layout,
+  type MajorVersion,
+  missingDags,
+  sharedEnv,
+} from './major.ts';
 
 const basicAuth = `Basic ${Buffer.from(`${ADMIN.username}:${ADMIN.password}`).toString('base64')}`;
 
@@ -27,25 +35,7 @@ export const airflow2: MajorVersion = {
     AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL: '30',
   }),
 
-  initialise: () => [
-    ['db', 'migrate'],
-    [
-      'users',
-      'create',
-      '-u',
-      ADMIN.username,
-      '-p',
-      ADMIN.password,
-      '-r',
-      'Admin',
-      '-f',
-      'Air',
-      '-l',
-      'Kick',
-      '-e',
-      'admin@airkick.local',
-    ],
-  ],
+  initialise: () => [['db', 'migrate'], [...CREATE_ADMIN]],
 
   // The scheduler's own first parse can take a while; serialised DAGs answer the API at once.
   beforeStart: [['dags', 'reserialize']],

@@ -4,7 +4,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADMIN, getJson, type Layout, type MajorVersion, missingDags, sharedEnv } from './major.ts';
+import {
+  ADMIN,
+  CREATE_ADMIN,
+  getJson,
+  type Layout,
+  type MajorVersion,
+  missingDags,
+  sharedEnv,
+} from './major.ts';
 
 const FAB_AUTH_MANAGER = 'airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager';
 
@@ -51,26 +59,7 @@ export const airflow3: MajorVersion = {
 
   initialise: (authManager) =>
     authManager === 'fab'
-      ? [
-          ['db', 'migrate'],
-          ['fab-db', 'migrate'],
-          [
-            'users',
-            'create',
-            '-u',
-            ADMIN.username,
-            '-p',
-            ADMIN.password,
-            '-r',
-            'Admin',
-            '-f',
-            'Air',
-            '-l',
-            'Kick',
-            '-e',
-            'admin@airkick.local',
-          ],
-        ]
+      ? [['db', 'migrate'], ['fab-db', 'migrate'], [...CREATE_ADMIN]]
       : [['db', 'migrate']],
 
   // The DAG processor parses the folder as soon as it starts; `dags reserialize` would only add a run.

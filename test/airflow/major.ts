@@ -13,6 +13,24 @@ export type AuthManager = 'simple' | 'fab';
 /** The same user and password on every instance, so tests can share them. */
 export const ADMIN = { username: 'admin', password: 'airkick-admin' } as const;
 
+/** `airflow users create` for the admin, on Airflow 2 and on Airflow 3 with the FAB auth manager. */
+export const CREATE_ADMIN: readonly string[] = [
+  'users',
+  'create',
+  '-u',
+  ADMIN.username,
+  '-p',
+  ADMIN.password,
+  '-r',
+  'Admin',
+  '-f',
+  'Air',
+  '-l',
+  'Kick',
+  '-e',
+  'admin@airkick.local',
+];
+
 export const DAGS_FOLDER = join(import.meta.dirname, 'dags');
 export const EXAMPLE_DAGS = ['airkick_conf', 'airkick_fail', 'airkick_slow'] as const;
 

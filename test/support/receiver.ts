@@ -6,6 +6,7 @@ export interface ReceivedAlert {
   severity: string;
   title: string;
   summary: string;
+  runId?: string;
 }
 
 export async function startAlertReceiver(secret: string) {

@@ -231,3 +231,13 @@ describe('the public surface', () => {
     expect(() => surface.parseEnvironment('mwaa://x')).toThrow(surface.AirkickError);
   });
 });
+
+describe('an Airflow 3 asked on /api/v1', () => {
+  it('keeps its explanation in the error text', () => {
+    const answer = {
+      status: 404,
+      body: { error: '/api/v1 has been removed in Airflow 3, please use /api/v2' },
+    };
+    expect(apiV1().problem(answer)).toContain('/api/v1 has been removed in Airflow 3');
+  });
+});

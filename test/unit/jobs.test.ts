@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Health } from '#lib/airflow/types.ts';
+import type { DagRun, Health } from '#lib/airflow/types.ts';
 import { cleanArgs, parseCleanOutput } from '#lib/jobs/clean.ts';
-import { judgeHealth } from '#lib/jobs/health.ts';
+import { judgeHealth, judgeRuns } from '#lib/jobs/health.ts';
 import { renderConf } from '#lib/jobs/trigger.ts';
 
 const healthy: Health = {
@@ -127,5 +127,35 @@ describe('db clean', () => {
       'Found 4 rows meeting deletion criteria.',
     ].join('\n');
     expect(parseCleanOutput(output)).toEqual({ tables: { log: 4 }, errors: [] });
+  });
+});
+
+describe('judgeRuns', () => {
+  const run = (runId: string, state: 'success' | 'failed', endDate: string): DagRun => ({
+    dagId: 'etl',
+    runId,
+    state,
+    logicalDate: null,
+    startDate: null,
+    endDate,
+    conf: {},
+    note: null,
+    runType: 'manual',
+  });
+
+  it('is failing while the newest finished run failed, whatever its age', () => {
+    const old = judgeRuns('etl', [run('r2', 'failed', '2026-01-01T00:00:00Z')], '2026-06-01T00:00:00Z');
+    expect(old).toMatchObject({ failing: true, recentFailures: [] });
+  });
+
+  it('recovers only with a later success, and lists the recent failures', () => {
+    const finding = judgeRuns(
+      'etl',
+      [run('r3', 'success', '2026-06-01T00:10:00Z'), run('r2', 'failed', '2026-06-01T00:05:00Z')],
+      '2026-06-01T00:00:00Z',
+    );
+    expect(finding).toMatchObject({ failing: false, latest: { runId: 'r3' } });
+    expect('recentFailures' in finding && finding.recentFailures.map((r) => r.runId)).toEqual(['r2']);
+    expect(judgeRuns('etl', [], '2026-06-01T00:00:00Z')).toMatchObject({ failing: false });
   });
 });

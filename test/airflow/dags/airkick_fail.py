@@ -1,11 +1,14 @@
-"""Fails on purpose, so alerting and wait-for-failure paths have something real to see."""
+"""Fails on purpose, so alerting and wait-for-failure paths have something real to see.
+A run with conf {"succeed": true} succeeds instead, so recovery can be seen too."""
 from datetime import datetime
 
 from airflow import DAG
 from airflow.operators.python import PythonOperator
 
 
-def fail(**_):
+def fail(dag_run=None, **_):
+    if dag_run is not None and (dag_run.conf or {}).get("succeed") is True:
+        return "succeeded on request"
     raise RuntimeError("airkick_fail fails on purpose")
 
 
