@@ -1,28 +1,45 @@
 /**
- * `npm run bench`: starts one real Airflow and the MWAA and DMS emulators, runs every benchmark side
- * by side, prints a table per benchmark and writes bench/results/latest.json. Ratios matter more than
- * absolute times: the numbers come from whatever machine ran them.
+ * `npm run bench`: for each Airflow major version asked for (default 2 and 3, one after the other so
+ * the two never share the machine), starts a real Airflow and the MWAA and DMS emulators in front of
+ * it and runs the round trips and the upload storm against it; cold start and memory, which do not
+ * depend on the Airflow version, run once, against the first. Prints a table per benchmark (a row per
+ * Airflow version where it matters) and writes bench/results/latest.json. Ratios matter more than
+ * absolute times: the numbers come from whatever machine ran them, under whatever load it had, which
+ * the report records.
  *
  * @example npm run bench
  * @example npm run bench -- --n 200 --runs 3 --reps 1
- * @example npm run bench -- --only round-trips,memory
+ * @example npm run bench -- --airflow 3 --only round-trips
  * @example npm run bench -- --only upload-storm --n 5000 --delete-runs
  */
 import { readdirSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAirflowClient } from '#lib/airflow/index.ts';
-import { type AirflowInstance, startAirflow } from '#test/airflow/airflow.ts';
-import { allProviders, startTarget, type Target } from '#test/support/targets.ts';
-import { coldStart, coldStartTable, MAX_BUNDLE_BYTES, MAX_INIT_RATIO } from './cold-start.ts';
-import { MAX_RSS_BYTES, memory, memoryTable } from './memory.ts';
-import { type CountedTarget, roundTrips, roundTripsTable } from './round-trips.ts';
+import { type AirflowInstance, type AirflowMajor, startAirflow } from '#test/airflow/airflow.ts';
+import { allProviders, apiOf, startTarget, type Target, type TargetKind } from '#test/support/targets.ts';
+import {
+  type ColdStartResult,
+  coldStart,
+  coldStartTable,
+  MAX_BUNDLE_BYTES,
+  MAX_INIT_RATIO,
+} from './cold-start.ts';
+import { MAX_RSS_BYTES, type MemoryResult, memory, memoryTable } from './memory.ts';
+import {
+  type CountedTarget,
+  meetsWarmGoal,
+  type RoundTripRow,
+  roundTrips,
+  roundTripsTable,
+} from './round-trips.ts';
 import { deleteRuns, queuedRuns } from './support/airflow-rest.ts';
 import { BENCH_DAG, bundlePath, CLOUDS, FUNCTIONS, snapshotBundles } from './support/bundles.ts';
 import { type CountingProxy, startCountingProxy } from './support/counting-proxy.ts';
-import { uploadStorm, uploadStormTable } from './upload-storm.ts';
+import { describeDatabase } from './support/database.ts';
+import { type StormResult, uploadStorm, uploadStormTable } from './upload-storm.ts';
 
 const BENCHMARKS = ['round-trips', 'cold-start', 'memory', 'upload-storm'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
@@ -30,6 +47,7 @@ const ROOT = join(import.meta.dirname, '..');
 
 const { values } = parseArgs({
   options: {
+    airflow: { type: 'string', default: '2,3' },
     n: { type: 'string', default: '1000' },
     runs: { type: 'string', default: '5' },
     calls: { type: 'string', default: '5' },
@@ -65,6 +83,14 @@ const selected = new Set(
     return name as Benchmark;
   }),
 );
+const majors: AirflowMajor[] = [
+  ...new Set(
+    (values.airflow ?? '').split(',').map((part) => {
+      if (part !== '2' && part !== '3') throw new Error(`--airflow expects 2, 3 or 2,3; got "${part}"`);
+      return Number(part) as AirflowMajor;
+    }),
+  ),
+];
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 /** Newest modification time under a folder, to warn when the bundles are older than the code. */
@@ -92,21 +118,25 @@ function checkBundles(): void {
     log('warning: dist/ is older than lib/ or functions/; `npm run build` to measure the current code');
 }
 
-let airflow: AirflowInstance | undefined;
-const targets: Target[] = [];
-let proxy: CountingProxy | undefined;
+/** One Airflow with everything in front of it that the benchmarks reach it through. */
+interface Stack {
+  airflow: AirflowInstance;
+  database: string;
+  /** Every provider with its API pinned to this Airflow's, each with an `api=auto` twin. */
+  counted: CountedTarget[];
+  /** The pinned MWAA and DMS environments, for the bundles of cold start and memory. */
+  environments: { aws: string; aliyun: string };
+  pause(paused: boolean): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let current: Stack | undefined;
 let stopping: Promise<void> | undefined;
 const cleanups: (() => Promise<void>)[] = [];
 
-/** Deletes what the benchmarks left queued, unpauses the DAG and stops everything; safe to call twice. */
+/** Stops what is running and removes the bundle snapshot; safe to call twice. */
 function stopAll(): Promise<void> {
-  stopping ??= (async () => {
-    await Promise.allSettled([...targets.map((t) => t.stop()), proxy?.stop(), ...cleanups.map((c) => c())]);
-    if (airflow) {
-      log('stopping Airflow');
-      await airflow.stop();
-    }
-  })();
+  stopping ??= Promise.allSettled([current?.stop(), ...cleanups.map((c) => c())]).then(() => {});
   return stopping;
 }
 
@@ -117,99 +147,223 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function main(): Promise<void> {
+const EMULATED = ['mwaa', 'mwaa-session', 'dms'] as const satisfies readonly TargetKind[];
+
+async function startStack(major: AirflowMajor): Promise<Stack> {
+  const airflow = await startAirflow({ version: major, name: 'bench', log });
+  const emulators: Target[] = [];
+  const keep = (target: Target) => {
+    emulators.push(target);
+    return target;
+  };
+  let proxy: CountingProxy | undefined;
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      await Promise.allSettled([...emulators.map((t) => t.stop()), proxy?.stop()]);
+      log(`stopping Airflow ${airflow.version}`);
+      await airflow.stop();
+    })();
+    return stopped;
+  };
+  try {
+    const pairs = await Promise.all(
+      EMULATED.map(async (kind) => {
+        const [pinned, auto] = await Promise.all([
+          startTarget(kind, airflow).then(keep),
+          startTarget(kind, airflow, { api: 'auto' }).then(keep),
+        ]);
+        return { ...pinned, kind, auto };
+      }),
+    );
+    proxy = await startCountingProxy(airflow.baseUrl);
+    const counting = proxy;
+    const selfHosted = (api: string) =>
+      createAirflowClient(`http://${airflow.username}@${new URL(counting.url).host}?api=${api}`, {
+        password: airflow.password,
+        providers: allProviders,
+        fresh: true,
+      });
+    const counted: CountedTarget[] = [...pairs];
+    counted.push({
+      kind: 'self-hosted',
+      coldClient: () => selfHosted(apiOf(airflow)),
+      counts: counting.counts,
+      resetCounts: counting.resetCounts,
+      auto: {
+        coldClient: () => selfHosted('auto'),
+        counts: counting.counts,
+        resetCounts: counting.resetCounts,
+      },
+    });
+    const direct = new URL(airflow.baseUrl);
+    direct.username = airflow.username;
+    const admin = createAirflowClient(`${direct.toString().replace(/\/$/, '')}?api=${apiOf(airflow)}`, {
+      password: airflow.password,
+      providers: allProviders,
+      fresh: true,
+    });
+    const environment = (kind: TargetKind) => pairs.find((t) => t.kind === kind)?.environment ?? '';
+    return {
+      airflow,
+      database: await describeDatabase(airflow.databaseUrl),
+      counted,
+      environments: { aws: environment('mwaa'), aliyun: environment('dms') },
+      pause: (paused) => admin.setPaused(BENCH_DAG, paused),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** How loaded the machine was while a benchmark ran: other work on it skews absolute times. */
+interface Section {
+  benchmark: Benchmark;
+  airflow: string;
+  seconds: number;
+  /** One-minute load average when the benchmark started and ended. */
+  loadBefore: number;
+  loadAfter: number;
+}
+
+const sections: Section[] = [];
+
+async function section<T>(benchmark: Benchmark, airflow: string, run: () => Promise<T>): Promise<T> {
+  const loadBefore = loadavg()[0] ?? 0;
+  const start = Date.now();
+  const result = await run();
+  sections.push({
+    benchmark,
+    airflow,
+    seconds: Math.round((Date.now() - start) / 1000),
+    loadBefore: Math.round(loadBefore * 10) / 10,
+    loadAfter: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+  });
+  return result;
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
   let bundles = ROOT;
   if (selected.has('cold-start') || selected.has('memory')) {
     checkBundles();
     bundles = snapshotBundles(ROOT);
     cleanups.push(() => rm(bundles, { recursive: true, force: true }));
   }
-  airflow = await startAirflow({ name: 'bench', log });
-  const info = airflow;
-  const [mwaa, mwaaSession, dms] = await Promise.all([
-    startTarget('mwaa', info),
-    startTarget('mwaa-session', info),
-    startTarget('dms', info),
-  ]);
-  targets.push(mwaa, mwaaSession, dms);
-  proxy = await startCountingProxy(info.baseUrl);
-  const counted = proxy;
-  const selfHosted: CountedTarget = {
-    kind: 'self-hosted',
-    coldClient: () =>
-      createAirflowClient(`http://${info.username}@${new URL(counted.url).host}`, {
-        password: info.password,
-        providers: allProviders,
-        fresh: true,
-      }),
-    counts: counted.counts,
-    resetCounts: counted.resetCounts,
-  };
-  const direct = new URL(info.baseUrl);
-  direct.username = info.username;
-  const admin = createAirflowClient(direct.toString().replace(/\/$/, ''), {
-    password: info.password,
-    providers: allProviders,
-    fresh: true,
-  });
-  // Paused, the DAG still takes runs but the scheduler starts no task for them: a storm of queued
-  // runs would otherwise start a task process each on a two-core machine and skew every number.
-  await admin.setPaused(BENCH_DAG, true);
 
-  const results: Record<string, unknown> = {};
-  const tables: string[] = [];
+  const airflows: { major: AirflowMajor; version: string; database: string }[] = [];
+  const failures: { major: AirflowMajor; error: string }[] = [];
+  const rounds: RoundTripRow[] = [];
+  const storms: StormResult[] = [];
+  let cold: (ColdStartResult & { airflow: string }) | undefined;
+  let mem: (MemoryResult & { airflow: string }) | undefined;
+
+  for (const major of majors) {
+    try {
+      current = await startStack(major);
+      const { airflow, database, counted, environments } = current;
+      airflows.push({ major, version: airflow.version, database });
+      // Paused, the DAG still takes runs but the scheduler starts no task for them: a storm of queued
+      // runs would otherwise start a task process each on a two-core machine and skew every number.
+      await current.pause(true);
+
+      if (selected.has('round-trips'))
+        rounds.push(
+          ...(await section('round-trips', airflow.version, () =>
+            roundTrips(airflow, counted, options.calls, log),
+          )),
+        );
+      // The bundles answer through the emulators to whichever Airflow runs first; loading a bundle and
+      // its memory do not depend on it.
+      if (selected.has('cold-start') && !cold) {
+        const result = await section('cold-start', airflow.version, () =>
+          coldStart(bundles, environments, options.runs, log),
+        );
+        cold = { airflow: airflow.version, ...result };
+      }
+      if (selected.has('memory') && !mem) {
+        const result = await section('memory', airflow.version, () =>
+          memory(bundles, environments, options.memoryRuns, log),
+        );
+        mem = { airflow: airflow.version, ...result };
+      }
+      if (selected.has('upload-storm')) {
+        const storm = { ...options, deleteRuns: values['delete-runs'] ?? false };
+        storms.push(
+          await section('upload-storm', airflow.version, () => uploadStorm(airflow, database, storm, log)),
+        );
+      }
+
+      // The benchmark's Airflow database is dropped on stop, so deleting thousands of runs one REST
+      // call at a time is only worth it on request; unpausing with them still queued would start them.
+      const left = await queuedRuns(airflow, BENCH_DAG);
+      if (values['delete-runs']) {
+        log(`deleting ${left.length} queued runs the benchmarks created`);
+        await deleteRuns(
+          airflow,
+          BENCH_DAG,
+          left.map((run) => run.dag_run_id),
+        );
+        await current.pause(false);
+      } else log(`leaving ${left.length} queued runs in the paused ${BENCH_DAG}; its database goes on stop`);
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      log(`Airflow ${major} failed: ${message}`);
+      failures.push({ major, error: message.split('\n')[0] ?? message });
+    } finally {
+      await current?.stop();
+      current = undefined;
+    }
+  }
+
   const goals: Record<string, boolean> = {};
-  const environments = { aws: mwaa.environment, aliyun: dms.environment };
-
+  const tables: string[] = [];
   if (selected.has('round-trips')) {
-    const rows = await roundTrips([mwaa, mwaaSession, dms, selfHosted], options.calls, log);
-    results.roundTrips = { calls: options.calls, rows };
-    tables.push(roundTripsTable(rows, options.calls));
-    goals.oneRequestPerWarmTrigger = rows
-      .filter((r) => r.provider !== 'mwaa-session')
-      .every((r) => r.warm === 1);
+    tables.push(roundTripsTable(rounds, options.calls));
+    for (const { version } of airflows)
+      goals[`oneRequestPerWarmTrigger[${version}]`] =
+        rounds.some((r) => r.airflow === version) &&
+        rounds.filter((r) => r.airflow === version).every(meetsWarmGoal);
   }
-  if (selected.has('cold-start')) {
-    const result = await coldStart(bundles, environments, options.runs, log);
-    results.coldStart = result;
-    tables.push(coldStartTable(result));
-    goals.bundlesUnder1MiB = result.rows.every((r) => r.bytes < MAX_BUNDLE_BYTES);
-    goals.initUnder1_5xBare = result.rows.every((r) => r.initRatio < MAX_INIT_RATIO);
-    goals.everyBundleAnswered = result.rows.every((r) => r.errors.length === 0);
+  if (cold) {
+    tables.push(
+      withTitleNote(coldStartTable(cold), `first answers through the emulators to Airflow ${cold.airflow}`),
+    );
+    goals.bundlesUnder1MiB = cold.rows.every((r) => r.bytes < MAX_BUNDLE_BYTES);
+    goals.initUnder1_5xBare = cold.rows.every((r) => r.initRatio < MAX_INIT_RATIO);
+    goals.everyBundleAnswered = cold.rows.every((r) => r.errors.length === 0);
   }
-  if (selected.has('memory')) {
-    const result = await memory(bundles, environments, options.memoryRuns, log);
-    results.memory = result;
-    tables.push(memoryTable(result));
-    goals.peakRssUnder128MiB = result.rows.every((r) => r.worstRssBytes < MAX_RSS_BYTES);
+  if (mem) {
+    tables.push(withTitleNote(memoryTable(mem), `answering through the emulators to Airflow ${mem.airflow}`));
+    goals.peakRssUnder128MiB = mem.rows.every((r) => r.worstRssBytes < MAX_RSS_BYTES);
   }
   if (selected.has('upload-storm')) {
-    const result = await uploadStorm(info, { ...options, deleteRuns: values['delete-runs'] ?? false }, log);
-    results.uploadStorm = result;
-    tables.push(uploadStormTable(result));
-    goals.stormAtLeast0_8xRaw = result.ratio >= 0.8;
-    goals.stormExactlyN = [...result.airkick, result.airkickTwice].every((p) => p.runsCreated === options.n);
+    tables.push(uploadStormTable(storms));
+    for (const storm of storms) {
+      goals[`stormAtLeast0_8xRaw[${storm.airflow}]`] = storm.ratio >= 0.8;
+      goals[`stormExactlyN[${storm.airflow}]`] = [...storm.airkick, storm.airkickTwice].every(
+        (p) => p.runsCreated === options.n,
+      );
+    }
   }
-
-  // The benchmark's Airflow database is dropped on stop, so deleting thousands of runs one REST call
-  // at a time is only worth it on request; unpausing with them still queued would start them all.
-  const left = await queuedRuns(info, BENCH_DAG);
-  if (values['delete-runs']) {
-    log(`deleting ${left.length} queued runs the benchmarks created`);
-    await deleteRuns(
-      info,
-      BENCH_DAG,
-      left.map((run) => run.dag_run_id),
-    );
-    await admin.setPaused(BENCH_DAG, false);
-  } else log(`leaving ${left.length} queued runs in the paused ${BENCH_DAG}; its database goes on stop`);
+  tables.push(loadTable(sections));
+  for (const failure of failures) goals[`airflow${failure.major}Ran`] = false;
 
   const report = {
     date: new Date().toISOString(),
+    minutes: Math.round((Date.now() - started) / 6000) / 10,
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
-    options,
+    options: { ...options, airflow: majors },
+    airflow: airflows,
+    load: sections,
+    failures,
     goals,
-    ...results,
+    roundTrips: { calls: options.calls, rows: rounds },
+    coldStart: cold,
+    memory: mem,
+    uploadStorm: storms,
   };
   await mkdir(dirname(values.out ?? '.'), { recursive: true });
   await writeFile(values.out ?? 'latest.json', `${JSON.stringify(report, null, 1)}\n`);
@@ -219,11 +373,29 @@ async function main(): Promise<void> {
       .map(([goal, met]) => `${goal} ${met ? 'met' : 'NOT met'}`)
       .join('; ')}`,
   );
-  console.log(`Written to ${values.out}`);
+  for (const failure of failures) console.log(`Airflow ${failure.major} did not run: ${failure.error}`);
+  console.log(`Written to ${values.out} after ${report.minutes} min`);
+  return failures.length === 0 ? 0 : 1;
+}
+
+/** Adds a note to a table's title line. */
+function withTitleNote(text: string, note: string): string {
+  const [title, ...rest] = text.split('\n');
+  return [`${title}; ${note}`, ...rest].join('\n');
+}
+
+function loadTable(rows: readonly Section[]): string {
+  return [
+    `Machine load while each benchmark ran (1-minute load average on ${cpus().length} cores, start -> end)`,
+    ...rows.map(
+      (r) =>
+        `  ${r.benchmark.padEnd(12)}  Airflow ${r.airflow.padEnd(7)}  ${r.loadBefore} -> ${r.loadAfter}  (${r.seconds} s)`,
+    ),
+  ].join('\n');
 }
 
 try {
-  await main();
+  process.exitCode = await main();
 } finally {
   await stopAll();
 }

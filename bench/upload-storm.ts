@@ -2,13 +2,16 @@
  * Upload storm: N object uploads through the on-upload Lambda handler (SQS batches of 10, several
  * invocations in flight, as SQS pollers deliver them) into the real Airflow, next to a minimal raw
  * client that POSTs the same N dagRuns with fetch at the same number of requests in flight. Then the
- * same with every record delivered twice, in shuffled batches: still exactly N runs.
+ * same with every record delivered twice, in shuffled batches: still exactly N runs. Either major
+ * version: the raw client speaks `/api/v1` with basic auth to Airflow 2 and `/api/v2` with a JWT to
+ * Airflow 3.
  */
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse } from 'aws-lambda';
 import type { AirflowInfo } from '#test/airflow/airflow.ts';
 import { lambdaContext, type ObjectSpec, sqsBatch } from '#test/support/events.ts';
-import { basicAuth, deleteRuns, queuedRuns } from './support/airflow-rest.ts';
+import { apiOf } from '#test/support/targets.ts';
+import { dagRunBody, deleteRuns, queuedRuns, rawAuthorization } from './support/airflow-rest.ts';
 import { BENCH_DAG } from './support/bundles.ts';
 import { elapsedMs, median, ratio, round, table, verdict } from './support/stats.ts';
 
@@ -39,6 +42,10 @@ export interface StormPhase {
 }
 
 export interface StormResult {
+  /** The Airflow the storm ran against, e.g. `3.3.2`, and its metadata database. */
+  airflow: string;
+  major: 2 | 3;
+  database: string;
   options: Omit<StormOptions, 'deleteRuns'>;
   airkick: StormPhase[];
   raw: StormPhase[];
@@ -75,12 +82,16 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** The handler, imported as a new Lambda container would: configuration from the environment first. */
+/**
+ * The handler, imported as a new Lambda container would: configuration from the environment first.
+ * Each Airflow gets its own instance of the module (a query on its URL), so the configuration parsed
+ * at import is this Airflow's; the API version is pinned, as in the round trips.
+ */
 async function loadHandler(airflow: AirflowInfo, perInvocation: number): Promise<Handler> {
   const url = new URL(airflow.baseUrl);
   url.username = airflow.username;
   Object.assign(process.env, {
-    AIRKICK_ENV: url.toString().replace(/\/$/, ''),
+    AIRKICK_ENV: `${url.toString().replace(/\/$/, '')}?api=${apiOf(airflow)}`,
     AIRKICK_AIRFLOW_PASSWORD: airflow.password,
     AIRKICK_UPLOAD_RULES: JSON.stringify([{ prefix: 'incoming/', dagId: BENCH_DAG }]),
     AIRKICK_UPLOAD_CONCURRENCY: String(perInvocation),
@@ -89,7 +100,11 @@ async function loadHandler(airflow: AirflowInfo, perInvocation: number): Promise
     POWERTOOLS_LOG_LEVEL: 'WARN',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
-  const module = (await import('#functions/on-upload/aws.ts')) as unknown as { handler: Handler };
+  const entry = new URL(
+    `../functions/on-upload/aws.ts?airflow=${encodeURIComponent(airflow.baseUrl)}`,
+    import.meta.url,
+  );
+  const module = (await import(entry.href)) as { handler: Handler };
   return module.handler;
 }
 
@@ -113,19 +128,22 @@ async function airkickPhase(handler: Handler, uploads: ObjectSpec[], invocations
   return { seconds: elapsedMs(start) / 1000, failures };
 }
 
-/** The baseline: what a hand-written client does, one POST per upload, 409 meaning "already there". */
+/**
+ * The baseline: what a hand-written client does, one POST per upload, 409 meaning "already there";
+ * on Airflow 3 one token request first, timed with the rest.
+ */
 async function rawPhase(airflow: AirflowInfo, uploads: ObjectSpec[], concurrency: number) {
-  const auth = basicAuth(airflow);
-  const url = `${airflow.baseUrl}/api/v1/dags/${BENCH_DAG}/dagRuns`;
+  const url = `${airflow.apiRoot}/dags/${BENCH_DAG}/dagRuns`;
   let failures = 0;
   const start = process.hrtime.bigint();
+  const auth = await rawAuthorization(airflow);
   await pool(uploads, concurrency, async (upload) => {
     const response = await fetch(url, {
       method: 'POST',
       headers: { authorization: auth, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        dag_run_id: `raw__${upload.bucket}__${upload.sequencer}`,
-        conf: { bucket: upload.bucket, key: upload.key },
+      body: dagRunBody(airflow, `raw__${upload.bucket}__${upload.sequencer}`, {
+        bucket: upload.bucket,
+        key: upload.key,
       }),
     });
     await response.arrayBuffer();
@@ -136,6 +154,7 @@ async function rawPhase(airflow: AirflowInfo, uploads: ObjectSpec[], concurrency
 
 export async function uploadStorm(
   airflow: AirflowInfo,
+  database: string,
   options: StormOptions,
   log: (line: string) => void,
 ): Promise<StormResult> {
@@ -151,7 +170,7 @@ export async function uploadStorm(
     const bucket = `bench-storm-${randomUUID().slice(0, 8)}`;
     const unique = objects(bucket, options.n);
     const deliveries = twice ? shuffle([...unique, ...unique]) : unique;
-    log(`upload storm: ${label}, ${deliveries.length} deliveries`);
+    log(`upload storm on Airflow ${airflow.version}: ${label}, ${deliveries.length} deliveries`);
     const cpu = process.cpuUsage();
     const { seconds, failures } = await send(deliveries);
     const { user, system } = process.cpuUsage(cpu);
@@ -196,6 +215,9 @@ export async function uploadStorm(
   );
   const { deleteRuns: _, ...shown } = options;
   return {
+    airflow: airflow.version,
+    major: airflow.major,
+    database,
     options: shown,
     airkick,
     raw,
@@ -205,11 +227,15 @@ export async function uploadStorm(
   };
 }
 
-export function uploadStormTable(result: StormResult): string {
-  const { n, invocations, perInvocation, reps } = result.options;
-  const row = (label: string, phases: readonly StormPhase[]) => {
+/** One table for the storms against every Airflow, then each one's throughput ratio. */
+export function uploadStormTable(results: readonly StormResult[]): string {
+  const first = results[0];
+  if (!first) return 'Upload storm: not run';
+  const { n, invocations, perInvocation, reps } = first.options;
+  const row = (result: StormResult, label: string, phases: readonly StormPhase[]) => {
     const rate = median(phases.map((p) => p.runsPerSecond));
     return [
+      result.airflow,
       label,
       String(phases[0]?.deliveries ?? 0),
       `${median(phases.map((p) => p.seconds)).toFixed(1)} s`,
@@ -220,12 +246,14 @@ export function uploadStormTable(result: StormResult): string {
       `${median(phases.map((p) => p.cpuMsPerRun)).toFixed(2)} ms`,
     ];
   };
+  const databases = [...new Set(results.map((r) => r.database))].join(', ');
   return [
     `Upload storm: N=${n}, ${invocations} invocations x ${perInvocation} triggers in flight (raw: ${
       invocations * perInvocation
-    } requests in flight); median of ${reps}`,
+    } requests in flight); median of ${reps}; metadata database ${databases}`,
     table(
       [
+        'airflow',
         'sender',
         'deliveries',
         'time',
@@ -235,13 +263,18 @@ export function uploadStormTable(result: StormResult): string {
         'failed deliveries',
         'sender CPU/run',
       ],
-      [
-        row('airkick on-upload (SQS batches of 10)', result.airkick),
-        row('raw fetch POST dagRuns', result.raw),
-        row('airkick, every record delivered twice', [result.airkickTwice]),
-        row('raw fetch, every record delivered twice', [result.rawTwice]),
-      ],
+      results.flatMap((result) => [
+        row(result, 'airkick on-upload (SQS batches of 10)', result.airkick),
+        row(result, `raw fetch POST dagRuns (/api/${result.major === 3 ? 'v2' : 'v1'})`, result.raw),
+        row(result, 'airkick, every record delivered twice', [result.airkickTwice]),
+        row(result, 'raw fetch, every record delivered twice', [result.rawTwice]),
+      ]),
     ),
-    `airkick / raw throughput: ${ratio(result.ratio)} (goal >= 0.8x: ${verdict(result.ratio >= 0.8)})`,
+    ...results.map(
+      (result) =>
+        `Airflow ${result.airflow}: airkick / raw throughput ${ratio(result.ratio)} (goal >= 0.8x: ${verdict(
+          result.ratio >= 0.8,
+        )})`,
+    ),
   ].join('\n');
 }

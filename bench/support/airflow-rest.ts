@@ -1,13 +1,41 @@
-/** Plain REST calls to the real Airflow for counting and cleaning up what the benchmarks created. */
+/**
+ * Plain REST calls to the real Airflow, either major version: the raw client's credential, and
+ * counting and cleaning up what the benchmarks created (as the harness admin).
+ */
 import type { AirflowInfo } from '#test/airflow/airflow.ts';
+import { adminFetch } from '#test/support/airflow-rest.ts';
 
 export interface RunSummary {
   dag_run_id: string;
   conf: Record<string, unknown> | null;
 }
 
-export const basicAuth = (airflow: AirflowInfo): string =>
-  `Basic ${Buffer.from(`${airflow.username}:${airflow.password}`).toString('base64')}`;
+/**
+ * What a hand-written client sends as `Authorization`: basic auth on Airflow 2; on Airflow 3, which
+ * refuses it, a JWT from one `POST /auth/token` (valid for a day by default, so fetched once).
+ */
+export async function rawAuthorization(airflow: AirflowInfo): Promise<string> {
+  if (airflow.major === 2)
+    return `Basic ${Buffer.from(`${airflow.username}:${airflow.password}`).toString('base64')}`;
+  const response = await fetch(`${airflow.baseUrl}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: airflow.username, password: airflow.password }),
+  });
+  const { access_token: token } = (await response.json()) as { access_token?: string };
+  if (!token) throw new Error(`no token from ${airflow.baseUrl}/auth/token (HTTP ${response.status})`);
+  return `Bearer ${token}`;
+}
+
+/**
+ * The body of `POST dagRuns` for a run id and conf: Airflow 3 requires `logical_date` (null: none)
+ * and refuses unknown fields, Airflow 2 takes the two alone.
+ */
+export function dagRunBody(airflow: AirflowInfo, runId: string, conf: Record<string, unknown>): string {
+  return JSON.stringify(
+    airflow.major === 2 ? { dag_run_id: runId, conf } : { dag_run_id: runId, logical_date: null, conf },
+  );
+}
 
 /** Airflow's `maximum_page_limit` default. */
 const PAGE = 100;
@@ -15,13 +43,16 @@ const PAGE = 100;
 /** Every queued run of the DAG (the benchmark keeps it paused, so all it creates stays queued). */
 export async function queuedRuns(airflow: AirflowInfo, dagId: string): Promise<RunSummary[]> {
   const runs: RunSummary[] = [];
+  // Offsets only page reliably over a unique order: the row id exists on both versions, while
+  // `execution_date` is gone from Airflow 3 and its runs without a logical date may share `run_after`.
   // Bounded: 2,000 pages is 200,000 runs, far beyond any storm here.
   for (let page = 0; page < 2_000; page++) {
-    const query = `state=queued&limit=${PAGE}&offset=${page * PAGE}&order_by=execution_date`;
-    const response = await fetch(`${airflow.baseUrl}/api/v1/dags/${dagId}/dagRuns?${query}`, {
-      headers: { authorization: basicAuth(airflow) },
+    const response = await adminFetch(airflow, {
+      path: `/dags/${dagId}/dagRuns`,
+      query: `state=queued&limit=${PAGE}&offset=${page * PAGE}&order_by=id`,
     });
-    if (!response.ok) throw new Error(`listing runs of ${dagId}: HTTP ${response.status}`);
+    if (!response.ok)
+      throw new Error(`listing runs of ${dagId}: HTTP ${response.status} ${await response.text()}`);
     const body = (await response.json()) as { dag_runs: RunSummary[] };
     runs.push(...body.dag_runs);
     if (body.dag_runs.length < PAGE) break;
@@ -41,10 +72,10 @@ export async function deleteRuns(
   const worker = async () => {
     while (next < runIds.length) {
       const runId = runIds[next++] as string;
-      const response = await fetch(
-        `${airflow.baseUrl}/api/v1/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}`,
-        { method: 'DELETE', headers: { authorization: basicAuth(airflow) } },
-      );
+      const response = await adminFetch(airflow, {
+        method: 'DELETE',
+        path: `/dags/${dagId}/dagRuns/${encodeURIComponent(runId)}`,
+      });
       await response.arrayBuffer();
       if (!response.ok && response.status !== 404) failed++;
     }
