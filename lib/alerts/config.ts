@@ -1,5 +1,6 @@
 import { AirkickError } from '#lib/errors.ts';
 import * as z from '#lib/zod.ts';
+import { DEFAULT_STATE_TIMEOUT_MS } from './monitor.ts';
 import {
   awsSecretResolver,
   parseSecretReference,
@@ -22,13 +23,25 @@ export const ALERT_ENV = {
   snsTopicArn: 'AIRKICK_ALERT_SNS_TOPIC_ARN',
   repeatMinutes: 'AIRKICK_ALERT_REPEAT_MINUTES',
   state: 'AIRKICK_ALERT_STATE',
+  stateTimeoutMs: 'AIRKICK_ALERT_STATE_TIMEOUT_MS',
+  stateTtlDays: 'AIRKICK_ALERT_STATE_TTL_DAYS',
   timeoutMs: 'AIRKICK_ALERT_TIMEOUT_MS',
   retries: 'AIRKICK_ALERT_RETRIES',
 } as const;
 
 export const DEFAULT_REPEAT_MINUTES = 60;
 
-export type StateConfig = { kind: 'airflow-variable' } | { kind: 'memory' } | { kind: 'redis'; url: string };
+export const DEFAULT_STATE_TTL_DAYS = 30;
+
+/**
+ * Where de-duplication state lives. `memory` with `implicit` is what an unset `AIRKICK_ALERT_STATE`
+ * gives: each container de-duplicates on its own, and the cold start says so at WARN.
+ */
+export type StateConfig =
+  | { kind: 'memory'; implicit?: true }
+  | { kind: 'dynamodb'; table: string; region?: string }
+  | { kind: 'redis'; url: string }
+  | { kind: 'airflow-variable' };
 
 /** The resolved configuration: references replaced by their values, every value checked. */
 export interface AlertsConfig {
@@ -41,6 +54,10 @@ export interface AlertsConfig {
   sns?: { topicArn: string };
   repeatIntervalMs: number;
   state: StateConfig;
+  /** Longest one state read or write may take before alerting goes on without it. */
+  stateTimeoutMs: number;
+  /** States expire this long after their last write (DynamoDB TTL, Redis PX); 0 never. */
+  stateTtlMs: number;
   timeoutMs: number;
   retries: number;
 }
@@ -62,6 +79,19 @@ export function isWebhookUrl(value: string): boolean {
 function isRedisUrl(value: string): boolean {
   return /^rediss?:\/\/[^\s]+$/.test(value) && URL.canParse(value);
 }
+
+/**
+ * `dynamodb://TABLE` or `dynamodb://TABLE?region=eu-west-1`: the table name as DynamoDB allows it
+ * (3-255 of `A-Za-z0-9_.-`), the region optional (by default the function's own).
+ */
+export function parseDynamoDbState(value: string): { table: string; region?: string } | undefined {
+  const match = /^dynamodb:\/\/([A-Za-z0-9_.-]{3,255})(?:\?region=([a-z]{2}(?:-[a-z]+)+-\d))?$/.exec(value);
+  if (!match?.[1]) return undefined;
+  return { table: match[1], ...(match[2] ? { region: match[2] } : {}) };
+}
+
+const STATE_HINT =
+  'expects dynamodb://TABLE[?region=REGION], a redis:// or rediss:// URL, memory, or airflow-variable';
 
 const isRef = (value: string) => parseSecretReference(value) !== undefined;
 const urlOrRef = z.string().check(z.refine((v) => isWebhookUrl(v) || isRef(v), { message: URL_HINT }));
@@ -95,12 +125,22 @@ const envSchema = z.strictObject({
   ),
   [ALERT_ENV.repeatMinutes]: z.optional(integer(0, 10_080)),
   [ALERT_ENV.state]: z.optional(
-    z.string().check(
-      z.refine((v) => v === 'airflow-variable' || v === 'memory' || isRedisUrl(v) || isRef(v), {
-        message: `expects airflow-variable, memory, or a redis:// or rediss:// URL ${REF_HINT}`,
-      }),
-    ),
+    z
+      .string()
+      .check(
+        z.refine(
+          (v) =>
+            v === 'airflow-variable' ||
+            v === 'memory' ||
+            parseDynamoDbState(v) !== undefined ||
+            isRedisUrl(v) ||
+            isRef(v),
+          { message: `${STATE_HINT} ${REF_HINT}` },
+        ),
+      ),
   ),
+  [ALERT_ENV.stateTimeoutMs]: z.optional(integer(100, 30_000)),
+  [ALERT_ENV.stateTtlDays]: z.optional(integer(0, 3_650)),
   [ALERT_ENV.timeoutMs]: z.optional(integer(100, 60_000)),
   [ALERT_ENV.retries]: z.optional(integer(0, 10)),
 });
@@ -214,13 +254,19 @@ export async function loadAlertsConfig(
     resolve(ALERT_ENV.state),
   ]);
 
-  let stateConfig: StateConfig = { kind: 'airflow-variable' };
+  let stateConfig: StateConfig = { kind: 'memory', implicit: true };
+  const dynamodb = state === undefined ? undefined : parseDynamoDbState(state);
   if (state === 'memory') stateConfig = { kind: 'memory' };
-  else if (state !== undefined && state !== 'airflow-variable') {
+  else if (state === 'airflow-variable') stateConfig = { kind: 'airflow-variable' };
+  else if (dynamodb) stateConfig = { kind: 'dynamodb', ...dynamodb };
+  else if (state !== undefined) {
     if (isRedisUrl(state)) {
       registerSecretValue(state);
       stateConfig = { kind: 'redis', url: state };
-    } else problems.push(`${ALERT_ENV.state} resolved to a value that is not a redis:// or rediss:// URL`);
+    } else
+      problems.push(
+        `${ALERT_ENV.state} resolved to a value that is not a redis://, rediss:// or dynamodb:// address`,
+      );
   }
   if (problems.length > 0) throw configError(problems);
 
@@ -237,6 +283,8 @@ export async function loadAlertsConfig(
     ...(topicArn ? { sns: { topicArn } } : {}),
     repeatIntervalMs: (data[ALERT_ENV.repeatMinutes] ?? DEFAULT_REPEAT_MINUTES) * 60_000,
     state: stateConfig,
+    stateTimeoutMs: data[ALERT_ENV.stateTimeoutMs] ?? DEFAULT_STATE_TIMEOUT_MS,
+    stateTtlMs: (data[ALERT_ENV.stateTtlDays] ?? DEFAULT_STATE_TTL_DAYS) * 86_400_000,
     timeoutMs: data[ALERT_ENV.timeoutMs] ?? 10_000,
     retries: data[ALERT_ENV.retries] ?? 3,
   });

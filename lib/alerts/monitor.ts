@@ -1,8 +1,9 @@
-import { redactSecrets } from '#lib/errors.ts';
+import { AirkickError, redactSecrets } from '#lib/errors.ts';
 import type { Alert } from './alert.ts';
 import type { SendOptions } from './channel.ts';
 import { type AlertLogger, silentLogger } from './logger.ts';
 import type { DeliveryResult, Notifier } from './notifier.ts';
+import { untilAborted } from './state/abort.ts';
 import { type AlertAction, type AlertState, decideAlert } from './state/decide.ts';
 import type { AlertStateStore } from './state/store.ts';
 
@@ -11,6 +12,8 @@ export interface MonitorOptions {
   store: AlertStateStore;
   /** Re-alert interval while a problem lasts; 0 never repeats. */
   repeatIntervalMs: number;
+  /** Longest one state read or write may take before the monitor goes on without it; default 2000. */
+  stateTimeoutMs?: number;
   logger?: AlertLogger;
   now?: () => number;
 }
@@ -28,36 +31,155 @@ export interface MonitorOutcome {
   action: AlertAction;
   /** Present when an alert was sent. */
   result?: DeliveryResult;
+  /** The state could not be read in time: an unhealthy observation was sent as news, a healthy one kept quiet. */
+  withoutState?: true;
 }
 
 export interface AlertMonitor {
   observe(observation: Observation, options?: SendOptions): Promise<MonitorOutcome>;
 }
 
+export const DEFAULT_STATE_TIMEOUT_MS = 2_000;
+/** What a store call gets even past the deadline: the alert matters more than the margin. */
+const MIN_STATE_BUDGET_MS = 250;
+
 /**
- * Decides from the stored state whether an observation is news, sends it, and stores the new state.
- * The state is stored only when the alert reached a channel, so a failed alert is tried again next time.
+ * Decides from the stored state whether an observation is news and sends it. Delivery never depends
+ * on the store:
+ * - every store call is bounded (`stateTimeoutMs`, and half the time left before the deadline);
+ * - a state that cannot be read counts as unknown: a problem is sent (de-duplication degrades, the
+ *   alert carries a note saying so), a recovery waits until the store answers again and still says
+ *   unhealthy, so "resolved" goes out once the store and Airflow agree;
+ * - a transition is claimed before it is sent, with a write conditional on the version read, so of
+ *   two invocations only one sends it; a claim the store cannot confirm is sent anyway;
+ * - when no channel took the alert, the claim is given back so the next run tries again;
+ * - store failures are logged at WARN, never thrown.
  */
 export function createAlertMonitor(options: MonitorOptions): AlertMonitor {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
+  const store = options.store;
+  const stateTimeoutMs = options.stateTimeoutMs ?? DEFAULT_STATE_TIMEOUT_MS;
+
+  const budget = (deadline: number | undefined) => {
+    const half = deadline === undefined ? stateTimeoutMs : (deadline - Date.now()) / 2;
+    return Math.round(Math.max(MIN_STATE_BUDGET_MS, Math.min(stateTimeoutMs, half)));
+  };
+  const read = (key: string, deadline: number | undefined) =>
+    bounded(budget(deadline), (signal) => store.get(key, { signal }), `${store.kind}: read ${key}`);
+  const write = async (
+    key: string,
+    state: AlertState,
+    ifVersion: number | undefined,
+    deadline: number | undefined,
+  ): Promise<boolean | AirkickError> => {
+    const written = await bounded(
+      budget(deadline),
+      (signal) => store.set(key, state, { signal, ...(ifVersion === undefined ? {} : { ifVersion }) }),
+      `${store.kind}: write ${key}`,
+    );
+    if (written instanceof AirkickError) {
+      logger.warn('Could not store alert state; the next run may alert again', {
+        key,
+        store: store.kind,
+        error: describeError(written),
+      });
+    }
+    return written;
+  };
+
+  const degraded = async (
+    observation: Observation,
+    error: AirkickError,
+    sendOptions: SendOptions | undefined,
+  ): Promise<MonitorOutcome> => {
+    logger.warn('Could not read alert state; deciding without it (alerts may repeat)', {
+      key: observation.key,
+      store: store.kind,
+      error: describeError(error),
+    });
+    if (observation.healthy) return { action: 'quiet', withoutState: true };
+    const at = now();
+    const alert: Alert = {
+      ...observation.alert,
+      fields: [
+        ...(observation.alert.fields ?? []),
+        { key: 'Alert state', value: `unavailable (${store.kind}): this may repeat an earlier alert` },
+      ],
+    };
+    const result = await options.notifier.notify(alert, sendOptions);
+    if (result.delivered.length > 0 || result.failed.length === 0) {
+      const next: AlertState = { status: 'unhealthy', since: at, lastSentAt: at };
+      await write(observation.key, next, undefined, sendOptions?.deadline);
+    }
+    return { action: 'send', result, withoutState: true };
+  };
+
   return {
     async observe(observation, sendOptions) {
-      const previous = await readState(options.store, observation.key, logger);
-      const at = now();
-      const decision = decideAlert(previous, observation.healthy, at, options.repeatIntervalMs);
-      if (decision.action === 'quiet') {
-        if (previous === undefined) await writeState(options.store, observation.key, decision.next, logger);
-        return { action: 'quiet' };
+      const deadline = sendOptions?.deadline;
+      for (let attempt = 1; ; attempt++) {
+        const stored = await read(observation.key, deadline);
+        if (stored instanceof AirkickError) return degraded(observation, stored, sendOptions);
+        const previous = stored.state;
+        const at = now();
+        const decision = decideAlert(previous, observation.healthy, at, options.repeatIntervalMs);
+        if (decision.action === 'quiet') {
+          if (previous === undefined) await write(observation.key, decision.next, stored.version, deadline);
+          return { action: 'quiet' };
+        }
+        const claim = await write(observation.key, decision.next, stored.version, deadline);
+        if (claim === false) {
+          // Another invocation wrote first: decide once more on what it wrote.
+          if (attempt < 2) continue;
+          logger.info('Another invocation is handling this alert', { key: observation.key });
+          return { action: 'quiet' };
+        }
+        const alert = alertFor(decision.action, observation, previous, at);
+        const result = await options.notifier.notify(alert, sendOptions);
+        if (claim === true && result.delivered.length === 0 && result.failed.length > 0) {
+          // Nothing got through: give the transition back, so the next run tries again.
+          const before = previous ?? { status: 'healthy', since: at };
+          await write(observation.key, before, stored.version + 1, deadline);
+        }
+        return { action: decision.action, result };
       }
-      const alert = alertFor(decision.action, observation, previous, at);
-      const result = await options.notifier.notify(alert, sendOptions);
-      if (result.delivered.length > 0 || result.failed.length === 0) {
-        await writeState(options.store, observation.key, decision.next, logger);
-      }
-      return { action: decision.action, result };
     },
   };
+}
+
+/**
+ * Runs one store call with an abort signal that fires after `ms`, and stops waiting then even if the
+ * store ignores it. Failures are returned, not thrown: the monitor goes on without the store.
+ */
+async function bounded<T>(
+  ms: number,
+  call: (signal: AbortSignal) => Promise<T>,
+  what: string,
+): Promise<T | AirkickError> {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () =>
+      controller.abort(
+        new AirkickError('TIMEOUT', `${what}: no answer within ${ms} ms`, { retryable: true }),
+      ),
+    ms,
+  );
+  try {
+    return await untilAborted(
+      Promise.resolve().then(() => call(controller.signal)),
+      controller.signal,
+      what,
+    );
+  } catch (error) {
+    return error instanceof AirkickError
+      ? error
+      : new AirkickError('TRANSPORT', `${what}: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function alertFor(
@@ -95,36 +217,6 @@ export function formatDuration(ms: number): string {
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
-}
-
-// A store that cannot be read must not silence alerts: treat the state as unknown and alert.
-async function readState(
-  store: AlertStateStore,
-  key: string,
-  logger: AlertLogger,
-): Promise<AlertState | undefined> {
-  try {
-    return await store.get(key);
-  } catch (error) {
-    logger.warn('Could not read alert state; deciding without it', { key, error: describeError(error) });
-    return undefined;
-  }
-}
-
-async function writeState(
-  store: AlertStateStore,
-  key: string,
-  state: AlertState,
-  logger: AlertLogger,
-): Promise<void> {
-  try {
-    await store.set(key, state);
-  } catch (error) {
-    logger.warn('Could not store alert state; the next run may alert again', {
-      key,
-      error: describeError(error),
-    });
-  }
 }
 
 function describeError(error: unknown): string {

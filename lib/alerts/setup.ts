@@ -1,3 +1,4 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AirflowClient } from '#lib/airflow/types.ts';
 import { AirkickError } from '#lib/errors.ts';
@@ -15,18 +16,21 @@ import { type AlertMonitor, createAlertMonitor } from './monitor.ts';
 import { createNotifier, type Notifier } from './notifier.ts';
 import { DEFAULT_RETRY } from './retry.ts';
 import { airflowVariableStateStore } from './state/airflow-variable.ts';
+import { dynamodbStateStore } from './state/dynamodb.ts';
 import { memoryStateStore } from './state/memory.ts';
-import { connectRedis, type RedisLike, redisStateStore } from './state/redis.ts';
+import { createRedisClient, type RedisLike, redisStateStore } from './state/redis.ts';
 import type { AlertStateStore } from './state/store.ts';
 
 export interface AlertingDeps {
   logger?: AlertLogger;
-  /** Needed for the default `airflow-variable` state. */
+  /** Needed for `AIRKICK_ALERT_STATE=airflow-variable`. */
   airflow?: Pick<AirflowClient, 'getVariable' | 'setVariable'>;
   /** An SNS client (endpoint, credentials); by default one for the topic's region. */
   snsClient?: Pick<SNSClient, 'send'>;
-  /** A connected Redis client; by default one connected to the configured URL. */
+  /** A Redis client; by default one for the configured URL, connected on first use. */
   redis?: RedisLike;
+  /** A DynamoDB client (endpoint, credentials); by default one for the configured region. */
+  dynamodb?: Pick<DynamoDBClient, 'send'>;
   /** Test hooks for the HTTP channels (clock, pacing, backoff). */
   http?: HttpChannelOptions;
 }
@@ -69,28 +73,42 @@ export async function createAlerting(
 ): Promise<Alerting> {
   let close = async () => {};
   let store: AlertStateStore;
-  switch (config.state.kind) {
+  const state = config.state;
+  const ttlMs = config.stateTtlMs;
+  switch (state.kind) {
     case 'memory':
       store = memoryStateStore();
+      if (state.implicit) {
+        deps.logger?.warn(
+          'AIRKICK_ALERT_STATE is not set: alert de-duplication is per container (in memory), so each new container may alert again. Set it to dynamodb://TABLE (AWS) or a redis:// URL (Function Compute).',
+        );
+      }
+      break;
+    case 'dynamodb':
+      store = dynamodbStateStore({
+        table: state.table,
+        ttlMs,
+        ...(state.region ? { region: state.region } : {}),
+        ...(deps.dynamodb ? { client: deps.dynamodb } : {}),
+      });
       break;
     case 'redis': {
       let client = deps.redis;
       if (client === undefined) {
-        const connected = await connectRedis(config.state.url).catch((cause: unknown) => {
-          throw new AirkickError('CONFIG', 'AIRKICK_ALERT_STATE: could not connect to Redis', { cause });
+        // Connects on first use: an unreachable Redis must not fail the cold start, only de-duplication.
+        const created = createRedisClient(state.url, {
+          connectTimeoutMs: config.stateTimeoutMs,
+          commandTimeoutMs: config.stateTimeoutMs,
         });
-        close = () => connected.close();
-        client = connected;
+        close = () => created.close();
+        client = created;
       }
-      store = redisStateStore(client);
+      store = redisStateStore(client, { ttlMs });
       break;
     }
     case 'airflow-variable':
       if (deps.airflow === undefined) {
-        throw new AirkickError(
-          'CONFIG',
-          'AIRKICK_ALERT_STATE=airflow-variable (the default) needs an Airflow client',
-        );
+        throw new AirkickError('CONFIG', 'AIRKICK_ALERT_STATE=airflow-variable needs an Airflow client');
       }
       store = airflowVariableStateStore(deps.airflow);
       break;
@@ -103,6 +121,7 @@ export async function createAlerting(
     notifier,
     store,
     repeatIntervalMs: config.repeatIntervalMs,
+    stateTimeoutMs: config.stateTimeoutMs,
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
   return { notifier, store, monitor, config, close };

@@ -1,25 +1,48 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  type AddressInfo,
+  createServer as createNetServer,
+  type Server as NetServer,
+  connect as netConnect,
+  type Socket,
+} from 'node:net';
 import { join } from 'node:path';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  GetItemCommand,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadServerless } from '#cli/local/config-files.ts';
+import { createAirflowClient } from '#lib/airflow/index.ts';
 import {
   type Alert,
   type AlertLogger,
+  type AlertStateStore,
   airflowVariableStateStore,
-  connectRedis,
   createAlertingFromEnv,
   createAlertMonitor,
   createNotifier,
+  createRedisClient,
+  DYNAMODB_KEY,
+  DYNAMODB_TTL_ATTRIBUTE,
+  dynamodbStateStore,
+  type MonitorOptions,
+  type RespOptions,
   redisStateStore,
   snsChannel,
   variableKey,
 } from '#lib/alerts/index.ts';
+import { ALERTING_RESERVE_MS, checkHealth } from '#lib/jobs/health.ts';
 import { ensurePythonTool } from '#test/airflow/provision.ts';
-import { startTarget } from '#test/support/targets.ts';
+import { adminFetch } from '#test/support/airflow-rest.ts';
+import { allProviders, apiOf, startTarget } from '#test/support/targets.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Local receivers that check each request the way the vendor documents it.
@@ -383,28 +406,53 @@ describe('alert channels against local receivers', () => {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('Amazon SNS through moto_server', () => {
-  let moto: ChildProcess | undefined;
-  let endpoint = '';
+/**
+ * moto_server's own entry point, serving one request at a time. DynamoDB applies the writes to one
+ * item one after another, each condition checked against the write before; moto's default threaded
+ * server checks and writes without a lock, so two racing conditional writes could both pass there.
+ */
+const SERIAL_MOTO_SERVER = `
+import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+run_simple(sys.argv[1], int(sys.argv[2]), DomainDispatcherApplication(create_backend_app),
+           threaded=False, request_handler=MotoRequestHandler)
+`;
 
-  beforeAll(async () => {
+/** One moto server for the file, started on first use: SNS and DynamoDB share it. */
+let motoServer: Promise<{ endpoint: string; process: ChildProcess }> | undefined;
+function moto(): Promise<string> {
+  motoServer ??= (async () => {
     const tool = await ensurePythonTool('moto', join(import.meta.dirname, '../airflow/moto.lock'));
     const port = Number(new URL(await deadUrl()).port);
-    moto = spawn(join(tool.bin, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    endpoint = `http://127.0.0.1:${port}`;
+    const child = spawn(join(tool.bin, 'python'), ['-c', SERIAL_MOTO_SERVER, '127.0.0.1', String(port)], {
+      stdio: 'ignore',
+      env: { ...process.env, MOTO_PORT: String(port) },
+    });
+    const endpoint = `http://127.0.0.1:${port}`;
     for (let i = 0; ; i++) {
       const up = await fetch(`${endpoint}/moto-api/`).then(
         (r) => r.ok,
         () => false,
       );
       if (up) break;
-      if (i > 150) throw new Error('moto_server did not start');
+      if (i > 150) throw new Error('moto server did not start');
       await new Promise((r) => setTimeout(r, 200));
     }
-  });
+    return { endpoint, process: child };
+  })();
+  return motoServer.then((m) => m.endpoint);
+}
+afterAll(async () => {
+  (await motoServer?.catch(() => undefined))?.process.kill('SIGTERM');
+});
+const fakeCredentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
-  afterAll(() => {
-    moto?.kill('SIGTERM');
+describe('Amazon SNS through moto', () => {
+  let endpoint = '';
+
+  beforeAll(async () => {
+    endpoint = await moto();
   });
 
   it('publishes with an ASCII Subject and the plain-text Message, received by an HTTP subscriber', async () => {
@@ -450,37 +498,386 @@ describe('Amazon SNS through moto_server', () => {
 });
 
 // ---------------------------------------------------------------------------------------------------
+// Faults between a client and a real server.
 
-describe('alert state stores', () => {
-  it('keeps state in the machine’s Redis', async () => {
-    const prefix = `airkick-test:${process.pid}:${Date.now()}:`;
-    const raw = createClient({ url: 'redis://127.0.0.1:6379' });
-    await raw.connect();
-    const connected = await connectRedis('redis://127.0.0.1:6379');
-    try {
-      const store = redisStateStore(raw, prefix);
-      expect(await store.get('health:prod')).toBeUndefined();
-      await store.set('health:prod', { status: 'unhealthy', since: 1, lastSentAt: 2 });
-      expect(await raw.get(`${prefix}health:prod`)).toBe('{"status":"unhealthy","since":1,"lastSentAt":2}');
-      // A second, independently connected store (another function instance) sees the same state.
-      expect(await redisStateStore(connected, prefix).get('health:prod')).toEqual({
-        status: 'unhealthy',
-        since: 1,
-        lastSentAt: 2,
+type ProxyMode = 'forward' | 'blackhole' | 'closed';
+
+interface TcpProxy {
+  port: number;
+  /** Connections accepted so far; a client that reconnects adds one. */
+  accepted(): number;
+  /** Bytes a black hole swallowed so far. */
+  swallowed(): number;
+  /**
+   * `forward`: pass bytes both ways. `blackhole`: keep accepting and reading, answer nothing (open
+   * connections too). `closed`: stop listening (connections are refused) and drop open ones.
+   */
+  set(mode: ProxyMode): Promise<void>;
+  /** Resets every open connection, as a server killing its clients or a middlebox dropping them does. */
+  killConnections(): void;
+  close(): Promise<void>;
+}
+
+async function tcpProxy(targetPort: number | undefined): Promise<TcpProxy> {
+  let mode: ProxyMode = targetPort === undefined ? 'blackhole' : 'forward';
+  let accepted = 0;
+  let swallowed = 0;
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  };
+  const server: NetServer = createNetServer((client) => {
+    accepted++;
+    track(client);
+    const upstream =
+      mode === 'forward' && targetPort !== undefined ? netConnect(targetPort, '127.0.0.1') : undefined;
+    if (upstream) {
+      track(upstream);
+      upstream.on('close', () => client.destroy());
+      client.on('close', () => upstream.destroy());
+      upstream.on('data', (chunk: Buffer) => {
+        if (mode === 'forward') client.write(chunk);
       });
-      await raw.set(`${prefix}corrupt`, 'not json');
-      expect(await store.get('corrupt')).toBeUndefined();
+    }
+    client.on('data', (chunk: Buffer) => {
+      if (mode === 'forward' && upstream) upstream.write(chunk);
+      else swallowed += chunk.length;
+    });
+  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(0);
+  const { port } = server.address() as AddressInfo;
+  const killConnections = () => {
+    for (const socket of sockets) socket.resetAndDestroy();
+  };
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      killConnections();
+      if (server.listening) server.close(() => resolve());
+      else resolve();
+    });
+  return {
+    port,
+    accepted: () => accepted,
+    swallowed: () => swallowed,
+    async set(next) {
+      if (next === 'closed') await stop();
+      else if (!server.listening) await listen(port);
+      // Connections that swallowed bytes are out of step: only new ones forward.
+      if (next === 'forward' && mode !== 'forward') killConnections();
+      mode = next;
+    },
+    killConnections,
+    close: stop,
+  };
+}
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+const until = async (condition: () => boolean) => {
+  for (let i = 0; !condition(); i++) {
+    if (i > 500) throw new Error('condition not met within 10 s');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+function captureMonitor(store: AlertStateStore, extra: Partial<MonitorOptions> = {}) {
+  const sent: Alert[] = [];
+  const { logger, lines } = recordingLogger();
+  const monitor = createAlertMonitor({
+    notifier: createNotifier({ channels: [{ name: 'capture', send: async (a) => void sent.push(a) }] }),
+    store,
+    repeatIntervalMs: 3_600_000,
+    logger,
+    ...extra,
+  });
+  const observe = async (healthy: boolean, key = 'health:prod') =>
+    (await monitor.observe({ key, healthy, alert })).action;
+  return { monitor, observe, sent, lines };
+}
+
+const failing = { status: 'unhealthy', since: 1_700_000_000_000, lastSentAt: 1_700_000_060_000 } as const;
+const fine = { status: 'healthy', since: 1_700_000_120_000 } as const;
+
+describe('alert state in the machine’s Redis', () => {
+  const prefix = `airkick-test:${process.pid}:${Date.now()}:`;
+  const raw = createClient({ url: REDIS_URL });
+  const opened: { close(): Promise<void> }[] = [];
+  const redis = (url: string, options: RespOptions = {}) => {
+    const client = createRedisClient(url, options);
+    opened.push(client);
+    return client;
+  };
+  beforeAll(async () => {
+    await raw.connect();
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((c) => c.close()));
+    const keys = await raw.keys(`${prefix}*`);
+    if (keys.length > 0) await raw.del(keys);
+    await raw.close();
+  });
+
+  it('keeps versioned state with a TTL, which another container reads the same', async () => {
+    const store = redisStateStore(redis(REDIS_URL), { prefix, ttlMs: 86_400_000 });
+    expect(await store.get('health:prod')).toEqual({ state: undefined, version: 0 });
+    expect(await store.set('health:prod', failing, { ifVersion: 0 })).toBe(true);
+    expect(await raw.get(`${prefix}health:prod`)).toBe(
+      '{"status":"unhealthy","since":1700000000000,"lastSentAt":1700000060000,"version":1}',
+    );
+    expect(await raw.pTTL(`${prefix}health:prod`)).toBeGreaterThan(86_000_000);
+    // A second, independently connected store (another function instance) sees the same state.
+    expect(await redisStateStore(redis(REDIS_URL), { prefix }).get('health:prod')).toEqual({
+      state: failing,
+      version: 1,
+    });
+    await raw.set(`${prefix}corrupt`, 'not json');
+    expect(await store.get('corrupt')).toEqual({ state: undefined, version: 0 });
+    expect(await store.set('corrupt', fine, { ifVersion: 0 })).toBe(true);
+    expect(await store.get('corrupt')).toEqual({ state: fine, version: 1 });
+  });
+
+  it('lets one of two writers that read the same version win', async () => {
+    const a = redisStateStore(redis(REDIS_URL), { prefix });
+    const b = redisStateStore(redis(REDIS_URL), { prefix });
+    expect(await a.set('race', fine)).toBe(true);
+    const results = await Promise.all([
+      a.set('race', failing, { ifVersion: 1 }),
+      b.set('race', failing, { ifVersion: 1 }),
+    ]);
+    expect(results.sort()).toEqual([false, true]);
+    expect(await b.get('race')).toEqual({ state: failing, version: 2 });
+    // Two monitors racing on one transition: one alert.
+    const first = captureMonitor(a);
+    const second = captureMonitor(b);
+    await Promise.all([first.observe(false, 'race-monitor'), second.observe(false, 'race-monitor')]);
+    expect(first.sent.length + second.sent.length).toBe(1);
+  });
+
+  it('reconnects on the next call after Redis killed its connection (CLIENT KILL)', async () => {
+    // Database 9 marks this client's connections in CLIENT LIST.
+    const client = redis(`${REDIS_URL}/9`);
+    const { observe, sent, lines } = captureMonitor(redisStateStore(client, { prefix }));
+    const ours = async () =>
+      String(await raw.sendCommand(['CLIENT', 'LIST']))
+        .split('\n')
+        .filter((line) => / db=9 /.test(line))
+        .map((line) => /^id=(\d+)/.exec(line)?.[1] ?? '');
+    expect(await observe(false)).toBe('send');
+    const [before] = await ours();
+    expect(before).toBeDefined();
+    await raw.sendCommand(['CLIENT', 'KILL', 'ID', before ?? '']);
+    // The warm container's next invocation: still de-duplicated, through a new connection.
+    expect(await observe(false)).toBe('quiet');
+    expect(await observe(true)).toBe('recovered');
+    expect(sent.map((a) => a.severity)).toEqual(['critical', 'resolved']);
+    const after = await ours();
+    expect(after).toHaveLength(1);
+    expect(after).not.toContain(before);
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  it('fails a write whose connection is reset mid-command, and recovers on the next call', async () => {
+    const proxy = await tcpProxy(6379);
+    try {
+      const store = redisStateStore(
+        redis(`redis://127.0.0.1:${proxy.port}`, { connectTimeoutMs: 1_000, commandTimeoutMs: 5_000 }),
+        { prefix },
+      );
+      expect(await store.set('mid', failing, { ifVersion: 0 })).toBe(true);
+      await proxy.set('blackhole');
+      const write = store.set('mid', fine, { ifVersion: 1 });
+      await until(() => proxy.swallowed() > 0);
+      proxy.killConnections();
+      await expect(write).rejects.toMatchObject({ code: 'TRANSPORT' });
+      await proxy.set('forward');
+      expect(await store.get('mid')).toEqual({ state: failing, version: 1 });
+      expect(await store.set('mid', fine, { ifVersion: 1 })).toBe(true);
+      expect(proxy.accepted()).toBe(2);
     } finally {
-      const keys = await raw.keys(`${prefix}*`);
-      if (keys.length > 0) await raw.del(keys);
-      await raw.close();
-      await connected.close();
+      await proxy.close();
     }
   });
 
+  it('ends a call by its deadline when Redis stops answering mid-run, then reconnects', async () => {
+    const proxy = await tcpProxy(6379);
+    try {
+      const store = redisStateStore(redis(`redis://127.0.0.1:${proxy.port}`, { commandTimeoutMs: 10_000 }), {
+        prefix,
+      });
+      expect(await store.set('hole', failing)).toBe(true);
+      await proxy.set('blackhole');
+      await expect(store.get('hole', { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
+        code: 'TIMEOUT',
+      });
+      await expect(store.set('hole', fine, { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
+        code: 'TIMEOUT',
+      });
+      await proxy.set('forward');
+      // The silent connection was dropped with the first timeout: nothing waits on it any more.
+      expect(await store.get('hole')).toEqual({ state: failing, version: 1 });
+      expect(proxy.accepted()).toBe(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('gives up on an address that accepts connections and never answers, and the alert still goes out', async () => {
+    const silent = await tcpProxy(undefined);
+    try {
+      const url = `redis://:black-hole-pw-5521@127.0.0.1:${silent.port}/0`;
+      const store = redisStateStore(redis(url, { connectTimeoutMs: 300, commandTimeoutMs: 300 }), { prefix });
+      const error = await store.get('k').catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'TIMEOUT' });
+      expect(String((error as Error).message)).not.toContain('black-hole-pw-5521');
+      const { monitor, sent } = captureMonitor(store, { stateTimeoutMs: 500 });
+      const outcome = await monitor.observe({ key: 'k', healthy: false, alert });
+      expect(outcome).toMatchObject({ action: 'send', withoutState: true });
+      expect(sent).toHaveLength(1);
+    } finally {
+      await silent.close();
+    }
+  });
+});
+
+/** A DynamoDB client for the file's moto server, as one function container would hold it. */
+const dynamodbClient = async () =>
+  new DynamoDBClient({ endpoint: await moto(), region: 'eu-west-1', credentials: fakeCredentials });
+
+/** Creates `name` exactly as serverless.yml declares AlertStateTable. */
+async function createStateTable(client: DynamoDBClient, name: string): Promise<void> {
+  const resources = (
+    loadServerless() as { resources: { Resources: Record<string, { Properties: Record<string, unknown> }> } }
+  ).resources.Resources;
+  const declared = resources.AlertStateTable?.Properties ?? {};
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: declared.BillingMode as 'PAY_PER_REQUEST',
+      KeySchema: declared.KeySchema as CreateTableCommandInput['KeySchema'],
+      AttributeDefinitions: declared.AttributeDefinitions as CreateTableCommandInput['AttributeDefinitions'],
+    }),
+  );
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: name,
+      TimeToLiveSpecification: declared.TimeToLiveSpecification as {
+        AttributeName: string;
+        Enabled: boolean;
+      },
+    }),
+  );
+}
+
+describe('alert state in DynamoDB through moto', () => {
+  const table = `airkick-alert-state-${process.pid}`;
+  let client: DynamoDBClient;
+
+  beforeAll(async () => {
+    client = await dynamodbClient();
+    await createStateTable(client, table);
+  });
+
+  it('keeps versioned state with an expiry, read consistently by another container', async () => {
+    const store = dynamodbStateStore({ table, client, ttlMs: 30 * 86_400_000 });
+    expect(await store.get('health:prod')).toEqual({ state: undefined, version: 0 });
+    expect(await store.set('health:prod', failing, { ifVersion: 0 })).toBe(true);
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: table, Key: { [DYNAMODB_KEY]: { S: 'health:prod' } } }),
+    );
+    expect(Item?.state?.S).toBe('{"status":"unhealthy","since":1700000000000,"lastSentAt":1700000060000}');
+    expect(Item?.version?.N).toBe('1');
+    const expires = Number(Item?.[DYNAMODB_TTL_ATTRIBUTE]?.N);
+    expect(expires).toBeGreaterThan(Date.now() / 1000 + 29 * 86_400);
+    const other = dynamodbStateStore({
+      table,
+      client: await dynamodbClient(),
+    });
+    expect(await other.get('health:prod')).toEqual({ state: failing, version: 1 });
+    expect(await other.set('health:prod', fine, { ifVersion: 0 })).toBe(false);
+    expect(await other.set('health:prod', fine, { ifVersion: 1 })).toBe(true);
+    expect(await store.get('health:prod')).toEqual({ state: fine, version: 2 });
+  });
+
+  it('lets one of two writers that read the same version win (ConditionExpression on version)', async () => {
+    const a = dynamodbStateStore({ table, client });
+    const b = dynamodbStateStore({
+      table,
+      client: await dynamodbClient(),
+    });
+    // In either order, the second write finds the version the first one made: it loses.
+    expect((await a.get('ordered')).version).toBe(0);
+    expect((await b.get('ordered')).version).toBe(0);
+    expect(await b.set('ordered', failing, { ifVersion: 0 })).toBe(true);
+    expect(await a.set('ordered', failing, { ifVersion: 0 })).toBe(false);
+    // Side by side, as two containers would.
+    const first = await Promise.all([
+      a.set('race', failing, { ifVersion: 0 }),
+      b.set('race', failing, { ifVersion: 0 }),
+    ]);
+    expect(first.sort()).toEqual([false, true]);
+    const again = await Promise.all([
+      a.set('race', fine, { ifVersion: 1 }),
+      b.set('race', fine, { ifVersion: 1 }),
+    ]);
+    expect(again.sort()).toEqual([false, true]);
+    expect(await a.get('race')).toEqual({ state: fine, version: 2 });
+    const one = captureMonitor(a);
+    const two = captureMonitor(b);
+    await Promise.all([one.observe(false, 'race-monitor'), two.observe(false, 'race-monitor')]);
+    expect(one.sent.length + two.sent.length).toBe(1);
+  });
+
+  it('names a missing table as a configuration error', async () => {
+    const store = dynamodbStateStore({ table: 'airkick-no-such-table', client });
+    await expect(store.get('k')).rejects.toMatchObject({
+      code: 'CONFIG',
+      message: expect.stringMatching(
+        /^DynamoDB table airkick-no-such-table: GetItem failed: ResourceNotFoundException/,
+      ),
+    });
+  });
+
+  it('ends a call by its deadline when the endpoint accepts connections and never answers', async () => {
+    const silent = await tcpProxy(undefined);
+    try {
+      const store = dynamodbStateStore({
+        table,
+        client: new DynamoDBClient({
+          endpoint: `http://127.0.0.1:${silent.port}`,
+          region: 'eu-west-1',
+          credentials: fakeCredentials,
+        }),
+      });
+      await expect(store.get('k', { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
+        code: 'TIMEOUT',
+      });
+      await expect(store.set('k', fine, { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
+        code: 'TIMEOUT',
+      });
+      const { monitor, sent } = captureMonitor(store, { stateTimeoutMs: 500 });
+      expect(await monitor.observe({ key: 'k', healthy: false, alert })).toMatchObject({
+        action: 'send',
+        withoutState: true,
+      });
+      expect(sent).toHaveLength(1);
+    } finally {
+      await silent.close();
+    }
+  });
+});
+
+describe('alert state in an Airflow Variable (explicit opt-in)', () => {
   it('keeps state in an Airflow Variable of the real Airflow and drives the monitor with it', async () => {
     const airflow = inject('airflow');
-    const auth = `Basic ${Buffer.from(`${airflow.username}:${airflow.password}`).toString('base64')}`;
     const variables = (await startTarget('self-hosted', airflow)).client;
     const key = `itest:${process.pid}:${Date.now()}`;
     const sent: Alert[] = [];
@@ -508,12 +905,149 @@ describe('alert state stores', () => {
       expect(actions).toEqual(['send', 'quiet', 'repeat', 'recovered', 'quiet']);
       expect(sent.map((a) => a.severity)).toEqual(['critical', 'critical', 'resolved']);
       const stored = JSON.parse((await variables.getVariable(variableKey(key))) ?? '{}');
-      expect(stored.status).toBe('healthy');
+      expect(stored).toMatchObject({ status: 'healthy', version: 3 });
     } finally {
-      await fetch(`${airflow.baseUrl}/api/v1/variables/${encodeURIComponent(variableKey(key))}`, {
+      await adminFetch(airflow, {
         method: 'DELETE',
-        headers: { authorization: auth },
+        path: `/variables/${encodeURIComponent(variableKey(key))}`,
       });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+
+describe('health-check with its alarm state outside the Airflow it watches', () => {
+  const config = {
+    maxHeartbeatAgeSeconds: 300,
+    importErrors: false,
+    failedRunsDags: [],
+    failedRunsLookbackMinutes: 10,
+  };
+
+  it.each(['dynamodb', 'redis'] as const)(
+    '%s: one alert while the webserver refuses or never answers, one "resolved" once it is back',
+    async (kind) => {
+      const airflow = inject('airflow');
+      const webhook = await track(webhookReceiver(SECRETS.webhook));
+      // The webserver as the functions reach it: closed, black-holed, or the real one.
+      const proxy = await tcpProxy(Number(new URL(airflow.baseUrl).port));
+      const url = new URL(airflow.baseUrl);
+      url.port = String(proxy.port);
+      url.username = airflow.username;
+      const client = createAirflowClient(`${url.toString().replace(/\/$/, '')}?api=${apiOf(airflow)}`, {
+        password: airflow.password,
+        providers: allProviders,
+        fresh: true,
+      });
+      const table = `airkick-e2e-${process.pid}-${kind}`;
+      const dynamodb = await dynamodbClient();
+      if (kind === 'dynamodb') await createStateTable(dynamodb, table);
+      const { logger, lines } = recordingLogger();
+      const alerting = await createAlertingFromEnv(
+        {
+          AIRKICK_ALERT_WEBHOOK_URL: `${webhook.url}/airkick`,
+          AIRKICK_ALERT_WEBHOOK_SECRET: SECRETS.webhook,
+          AIRKICK_ALERT_STATE: kind === 'dynamodb' ? `dynamodb://${table}` : `${REDIS_URL}/0`,
+        },
+        { logger, dynamodb, http: { retry: fastRetry } },
+      );
+      const run = (budgetMs: number) =>
+        checkHealth(config, {
+          client,
+          logger: { ...logger, debug() {} },
+          metrics: { add() {} },
+          alerting,
+          deadline: Date.now() + budgetMs,
+          now: () => new Date(),
+        });
+      const received = () =>
+        webhook.received.map((r) => {
+          const { title, severity } = JSON.parse(r.body).alert as Alert;
+          return `${severity}: ${title}`;
+        });
+      try {
+        await proxy.set('closed');
+        const refused = await run(30_000);
+        expect(refused.healthy).toBe(false);
+        expect(refused.problems.join()).toMatch(/^Airflow is unreachable: /);
+        expect((await run(30_000)).healthy).toBe(false);
+        // Accepts connections, never answers: Airflow's share of the time runs out, alerting keeps its own.
+        await proxy.set('blackhole');
+        const silent = await run(ALERTING_RESERVE_MS + 3_000);
+        expect(silent.problems.join()).toMatch(/^Airflow is unreachable: /);
+        expect(proxy.swallowed()).toBeGreaterThan(0);
+        expect(received()).toEqual([`critical: Airflow unhealthy: ${client.environment}`]);
+
+        await proxy.set('forward');
+        const back = await run(30_000);
+        expect(back).toMatchObject({ healthy: true, problems: [] });
+        expect((await run(30_000)).healthy).toBe(true);
+        expect(received()).toEqual([
+          `critical: Airflow unhealthy: ${client.environment}`,
+          `resolved: Resolved: Airflow unhealthy: ${client.environment}`,
+        ]);
+        // The store answered every time: nothing was decided without it.
+        expect(lines.filter((l) => /alert state/i.test(l.message))).toEqual([]);
+      } finally {
+        await alerting.close();
+        await proxy.close();
+        if (kind === 'redis') {
+          const raw = createClient({ url: REDIS_URL });
+          await raw.connect();
+          await raw.del(`airkick:alert-state:health:${client.environment}`);
+          await raw.close();
+        }
+      }
+    },
+  );
+
+  it('airflow-variable (opt-in): a webserver that never answers still gets its alert out, noted as undeduplicated', async () => {
+    const airflow = inject('airflow');
+    const webhook = await track(webhookReceiver(SECRETS.webhook));
+    const proxy = await tcpProxy(Number(new URL(airflow.baseUrl).port));
+    const url = new URL(airflow.baseUrl);
+    url.port = String(proxy.port);
+    url.username = airflow.username;
+    const client = createAirflowClient(`${url.toString().replace(/\/$/, '')}?api=${apiOf(airflow)}`, {
+      password: airflow.password,
+      providers: allProviders,
+      fresh: true,
+    });
+    const { logger, lines } = recordingLogger();
+    const alerting = await createAlertingFromEnv(
+      {
+        AIRKICK_ALERT_WEBHOOK_URL: `${webhook.url}/airkick`,
+        AIRKICK_ALERT_WEBHOOK_SECRET: SECRETS.webhook,
+        AIRKICK_ALERT_STATE: 'airflow-variable',
+      },
+      { logger, airflow: client, http: { retry: fastRetry } },
+    );
+    try {
+      await proxy.set('blackhole');
+      const verdict = await checkHealth(config, {
+        client,
+        logger: { ...logger, debug() {} },
+        metrics: { add() {} },
+        alerting,
+        deadline: Date.now() + ALERTING_RESERVE_MS + 3_000,
+        now: () => new Date(),
+      });
+      expect(verdict.healthy).toBe(false);
+      const sent = webhook.received.map((r) => JSON.parse(r.body).alert as Alert);
+      expect(sent.map((a) => a.title)).toEqual([`Airflow unhealthy: ${client.environment}`]);
+      expect(sent[0]?.fields).toContainEqual({
+        key: 'Alert state',
+        value: 'unavailable (airflow-variable): this may repeat an earlier alert',
+      });
+      expect(lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(
+        expect.arrayContaining([
+          'Could not read alert state; deciding without it (alerts may repeat)',
+          'Could not store alert state; the next run may alert again',
+        ]),
+      );
+    } finally {
+      await proxy.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AirflowClient } from '#lib/airflow/types.ts';
-import { type AlertStateStore, decodeState, encodeState } from './store.ts';
+import { type AlertStateStore, decodeStored, encodeStored } from './store.ts';
 
 export const VARIABLE_PREFIX = 'airkick_alert_state__';
 const KEY_MAX = 250;
@@ -16,16 +16,29 @@ export function variableKey(key: string): string {
   return `${VARIABLE_PREFIX}${safe.slice(0, KEY_MAX - VARIABLE_PREFIX.length - 13)}_${hash}`;
 }
 
-/** Keeps alert state in the Airflow being watched: no extra infrastructure to run. */
+/**
+ * Keeps alert state in the Airflow being watched: no extra infrastructure, but when that Airflow is
+ * down its state is too, and every run then alerts again (the monitor still delivers). Only by
+ * explicit choice (`AIRKICK_ALERT_STATE=airflow-variable`). The Variables API has no conditional
+ * write: `ifVersion` is compared with a fresh read, so two invocations racing may both claim.
+ */
 export function airflowVariableStateStore(
   airflow: Pick<AirflowClient, 'getVariable' | 'setVariable'>,
 ): AlertStateStore {
+  const read = async (key: string, signal: AbortSignal | undefined) =>
+    decodeStored(await airflow.getVariable(variableKey(key), signal ? { signal } : {}));
   return {
-    async get(key) {
-      return decodeState(await airflow.getVariable(variableKey(key)));
-    },
-    async set(key, state) {
-      await airflow.setVariable(variableKey(key), encodeState(state));
+    kind: 'airflow-variable',
+    get: (key, options = {}) => read(key, options.signal),
+    async set(key, state, options = {}) {
+      const current = await read(key, options.signal);
+      if (options.ifVersion !== undefined && options.ifVersion !== current.version) return false;
+      await airflow.setVariable(
+        variableKey(key),
+        encodeStored(state, current.version + 1),
+        options.signal ? { signal: options.signal } : {},
+      );
+      return true;
     },
   };
 }

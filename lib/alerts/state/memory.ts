@@ -1,15 +1,22 @@
 import type { AlertState } from './decide.ts';
-import type { AlertStateStore } from './store.ts';
+import { type AlertStateStore, NOTHING_STORED, type StoredState } from './store.ts';
 
-/** Lives as long as the process: enough for tests, a long-running CLI, or one warm function container. */
+/**
+ * Lives as long as the process: enough for tests, a long-running CLI, or one warm function container
+ * (then each container de-duplicates on its own).
+ */
 export function memoryStateStore(): AlertStateStore {
-  const states = new Map<string, AlertState>();
+  const states = new Map<string, StoredState>();
   return {
+    kind: 'memory',
     async get(key) {
-      return states.get(key);
+      return states.get(key) ?? NOTHING_STORED;
     },
-    async set(key, state) {
-      states.set(key, state);
+    async set(key, state: AlertState, options = {}) {
+      const version = states.get(key)?.version ?? 0;
+      if (options.ifVersion !== undefined && options.ifVersion !== version) return false;
+      states.set(key, { state, version: version + 1 });
+      return true;
     },
   };
 }

@@ -26,11 +26,13 @@ async function asyncConfigMessage(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('alert configuration', () => {
-  it('defaults to no channel, Airflow Variable state and a 60 min repeat', async () => {
+  it('defaults to no channel, per-container state (never the watched Airflow) and a 60 min repeat', async () => {
     const config = await loadAlertsConfig({ PATH: '/bin' }, { resolver: noResolver });
     expect(config).toEqual({
       repeatIntervalMs: 3_600_000,
-      state: { kind: 'airflow-variable' },
+      state: { kind: 'memory', implicit: true },
+      stateTimeoutMs: 2_000,
+      stateTtlMs: 30 * 86_400_000,
       timeoutMs: 10_000,
       retries: 3,
     });
@@ -60,6 +62,42 @@ describe('alert configuration', () => {
     expect(config.sns).toEqual({ topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts' });
     expect(config.repeatIntervalMs).toBe(0);
     expect(config.state).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379/0' });
+  });
+
+  it.each([
+    ['dynamodb://airkick-prod-alert-state', { kind: 'dynamodb', table: 'airkick-prod-alert-state' }],
+    [
+      'dynamodb://airkick.alerts_v2?region=cn-north-1',
+      { kind: 'dynamodb', table: 'airkick.alerts_v2', region: 'cn-north-1' },
+    ],
+    [
+      'rediss://:pw@r-bp1.redis.rds.aliyuncs.com:6380/2',
+      { kind: 'redis', url: 'rediss://:pw@r-bp1.redis.rds.aliyuncs.com:6380/2' },
+    ],
+    ['memory', { kind: 'memory' }],
+    ['airflow-variable', { kind: 'airflow-variable' }],
+  ])('reads AIRKICK_ALERT_STATE=%s', async (value, expected) => {
+    const config = await loadAlertsConfig(
+      {
+        AIRKICK_ALERT_STATE: value,
+        AIRKICK_ALERT_STATE_TIMEOUT_MS: '750',
+        AIRKICK_ALERT_STATE_TTL_DAYS: '0',
+      },
+      { resolver: noResolver },
+    );
+    expect(config.state).toEqual(expected);
+    expect([config.stateTimeoutMs, config.stateTtlMs]).toEqual([750, 0]);
+  });
+
+  it('resolves a state reference to a Redis URL with its password, and masks it', async () => {
+    const config = await loadAlertsConfig(
+      { AIRKICK_ALERT_STATE: 'secretsmanager:airkick/redis' },
+      { resolver: async () => 'redis://:state-pw-7781@10.0.0.5:6379/0' },
+    );
+    expect(config.state).toEqual({ kind: 'redis', url: 'redis://:state-pw-7781@10.0.0.5:6379/0' });
+    expect(
+      new AirkickError('TRANSPORT', 'could not use redis://:state-pw-7781@10.0.0.5').message,
+    ).not.toContain('state-pw-7781');
   });
 
   it('resolves ssm: and secretsmanager: references through the injected resolver', async () => {
@@ -118,7 +156,23 @@ describe('alert configuration', () => {
     [
       'AIRKICK_ALERT_STATE',
       'dynamodb',
-      'AIRKICK_ALERT_STATE expects airflow-variable, memory, or a redis:// or rediss:// URL',
+      'AIRKICK_ALERT_STATE expects dynamodb://TABLE[?region=REGION], a redis:// or rediss:// URL, memory, or airflow-variable',
+    ],
+    ['AIRKICK_ALERT_STATE', 'dynamodb://x', 'AIRKICK_ALERT_STATE expects dynamodb://TABLE[?region=REGION]'],
+    [
+      'AIRKICK_ALERT_STATE',
+      'dynamodb://alert-state?region=Europe',
+      'AIRKICK_ALERT_STATE expects dynamodb://TABLE[?region=REGION]',
+    ],
+    [
+      'AIRKICK_ALERT_STATE_TIMEOUT_MS',
+      '50',
+      'AIRKICK_ALERT_STATE_TIMEOUT_MS expects a whole number from 100 to 30000',
+    ],
+    [
+      'AIRKICK_ALERT_STATE_TTL_DAYS',
+      'forever',
+      'AIRKICK_ALERT_STATE_TTL_DAYS expects a whole number from 0 to 3650',
     ],
     ['AIRKICK_ALERT_SNS_TOPIC_ARN', 'alerts', 'AIRKICK_ALERT_SNS_TOPIC_ARN expects an SNS topic ARN'],
     ['AIRKICK_ALERT_RETRIES', '99', 'AIRKICK_ALERT_RETRIES expects a whole number from 0 to 10'],
