@@ -112,8 +112,9 @@ async function bundle(job: {
     metafile: true,
     logLevel: 'warning',
     plugins: [optionalForeignIntegrations(job.cloud)],
-    // Loaded only when a secret is given as an ssm:/secretsmanager: reference, and shipped with the
-    // Lambda nodejs22.x runtime's AWS SDK: bundling them would add ~250 KB to every function.
+    // Loaded only when a secret is given as an ssm:/secretsmanager: reference or the alert state is
+    // a DynamoDB table, and shipped with the Lambda nodejs22.x runtime's AWS SDK: bundling them would
+    // add ~250 KB (SSM, Secrets Manager) and ~400 KB (DynamoDB) to every function.
     external: job.cloud === 'aws' ? RUNTIME_PROVIDED_ON_LAMBDA : [],
   });
   // The repository's package.json says "type": "module"; this one keeps index.js CommonJS when the
@@ -156,7 +157,11 @@ async function bundle(job: {
  * import resolves to a stub that rejects with a clear message instead of carrying the SDK along. A
  * static import is not touched: it pulls the SDK in, `foreignInputs` reports it and the build fails.
  */
-const RUNTIME_PROVIDED_ON_LAMBDA = ['@aws-sdk/client-ssm', '@aws-sdk/client-secrets-manager'];
+const RUNTIME_PROVIDED_ON_LAMBDA = [
+  '@aws-sdk/client-ssm',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-dynamodb',
+];
 
 function optionalForeignIntegrations(cloud: Cloud): Plugin {
   const namespace = 'airkick-unavailable';

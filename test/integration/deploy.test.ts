@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadServerless, loadSYaml, ROOT, unresolvedReferences } from '#cli/local/config-files.ts';
+import { DYNAMODB_KEY, DYNAMODB_TTL_ATTRIBUTE, parseDynamoDbState } from '#lib/alerts/index.ts';
 import { parseScheduleEvent } from '#lib/runtime/schedule-event.ts';
 import { type Fc3Props, sYaml } from '#test/deploy/fc3-schema.ts';
 import { hasNetworkNamespace, runNodeOffline } from '#test/deploy/offline.ts';
@@ -323,6 +324,14 @@ describe('osls package (serverless.yml)', () => {
         );
       } else expect(cli, `${name} needs no CLI token`).toBeUndefined();
       expect(grant('sns:Publish')?.Resource).toEqual({ Ref: 'AlertTopic' });
+      // Alert state: read and conditionally update items of the one table, nothing more.
+      const dynamodb = statements.filter((s) => list(s.Action).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamodb, name).toEqual([
+        expect.objectContaining({
+          Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+          Resource: { 'Fn::GetAtt': ['AlertStateTable', 'Arn'] },
+        }),
+      ]);
       expect(sub(grant('ssm:GetParameter'))).toMatch(/:parameter\/airkick\/dev\/\*$/);
       expect(list(grant('sqs:ReceiveMessage')?.Resource)).toEqual(
         name === 'on-upload' ? [{ 'Fn::GetAtt': ['UploadQueue', 'Arn'] }] : [],
@@ -332,6 +341,25 @@ describe('osls package (serverless.yml)', () => {
       );
     }
     expect(ofType('AWS::IAM::Role').map(([id]) => id)).not.toContain('IamRoleLambdaExecution');
+  });
+
+  it('keeps alert state in its own DynamoDB table, outside Airflow, and points every function at it', () => {
+    expect(props('AlertStateTable')).toMatchObject({
+      TableName: 'airkick-dev-alert-state',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: DYNAMODB_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: DYNAMODB_KEY, AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: DYNAMODB_TTL_ATTRIBUTE, Enabled: true },
+    });
+    for (const name of NAMES) {
+      const variables = (
+        props(`${logicalId(name)}LambdaFunction`).Environment as { Variables: Record<string, unknown> }
+      ).Variables;
+      expect(variables.AIRKICK_ALERT_STATE, name).toBe('dynamodb://airkick-dev-alert-state');
+      expect(parseDynamoDbState(String(variables.AIRKICK_ALERT_STATE))).toEqual({
+        table: 'airkick-dev-alert-state',
+      });
+    }
   });
 
   it('adds a dashboard and alarms for function errors and an unhealthy Airflow', () => {
@@ -444,6 +472,13 @@ describe('s.yaml (Serverless Devs 3, fc3)', () => {
       expect(Object.keys(fc.resources[name]?.props.environmentVariables ?? {}).sort(), name).toEqual(
         aws.sort(),
       );
+    }
+  });
+
+  it('keeps alert state out of the watched Airflow by default: Redis when configured, else per container', () => {
+    const doc = sYaml.parse(rendered());
+    for (const name of NAMES) {
+      expect(doc.resources[name]?.props.environmentVariables.AIRKICK_ALERT_STATE, name).toBe('');
     }
   });
 
