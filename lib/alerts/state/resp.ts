@@ -85,7 +85,7 @@ export function parseRedisUrl(raw: string): Target {
  * module scope; it holds at most one connection.
  *
  * @example
- * const redis = createRespClient('rediss://:secret@r-xxx.redis.rds.aliyuncs.com:6380/0');
+ * const redis = createRespClient('rediss://:secret@r-xxx.redis.rds.aliyuncs.com:6379/0');
  * await redis.command(['GET', 'k'], { signal: AbortSignal.timeout(1_000), idempotent: true });
  */
 export function createRespClient(raw: string, options: RespOptions = {}): RespClient {
