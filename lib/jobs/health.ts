@@ -2,7 +2,7 @@
  * health-check: read Airflow's health, judge it, log one structured result, emit metrics, and alert
  * on a change to unhealthy and on recovery (the alert monitor keeps the state), not on every poll.
  */
-import type { Health } from '../airflow/types.ts';
+import type { DagRun, Health } from '../airflow/types.ts';
 import type { HealthConfig } from '../config.ts';
 import { countAlertFailures, type JobContext } from './context.ts';
 
@@ -12,6 +12,28 @@ export interface HealthVerdict {
   health: Health | null;
   importErrors: number | null;
   failedRuns: { dagId: string; runId: string }[];
+}
+
+/** What the failed-runs check found for one DAG. */
+export type RunsFinding =
+  | { dagId: string; failing: boolean; latest: DagRun | undefined; recentFailures: DagRun[] }
+  | { dagId: string; error: string };
+
+/**
+ * Pure: a DAG is failing while its newest finished run failed, so the alert resolves when a later run
+ * succeeds, not when the failure slides out of a time window. `recentFailures`: failed runs that ended
+ * since `since`, for logs and metrics.
+ */
+export function judgeRuns(dagId: string, finishedNewestFirst: DagRun[], since: string): RunsFinding {
+  const latest = finishedNewestFirst[0];
+  return {
+    dagId,
+    failing: latest?.state === 'failed',
+    latest,
+    recentFailures: finishedNewestFirst.filter(
+      (run) => run.state === 'failed' && (run.endDate ?? '') >= since,
+    ),
+  };
 }
 
 /** Pure: what is wrong with a health reading, in words an operator reads in an alert. */
@@ -71,11 +93,21 @@ export async function checkHealth(config: HealthConfig, ctx: JobContext): Promis
   verdict.healthy = verdict.problems.length === 0;
 
   const since = new Date(ctx.now().getTime() - config.failedRunsLookbackMinutes * 60_000).toISOString();
+  const findings: RunsFinding[] = [];
   for (const dagId of config.failedRunsDags) {
-    const runs = await ctx.client
-      .listDagRuns(dagId, { state: ['failed'], endDateGte: since, limit: 20 }, options)
-      .catch(() => []);
-    verdict.failedRuns.push(...runs.map((r) => ({ dagId, runId: r.runId })));
+    try {
+      const runs = await ctx.client.listDagRuns(
+        dagId,
+        { state: ['success', 'failed'], orderBy: '-end_date', limit: 20 },
+        options,
+      );
+      const finding = judgeRuns(dagId, runs, since);
+      findings.push(finding);
+      if ('recentFailures' in finding)
+        verdict.failedRuns.push(...finding.recentFailures.map((r) => ({ dagId, runId: r.runId })));
+    } catch (error) {
+      findings.push({ dagId, error: (error as Error).message });
+    }
   }
 
   const scheduler = verdict.health?.scheduler.heartbeatAgeSeconds;
@@ -113,24 +145,42 @@ export async function checkHealth(config: HealthConfig, ctx: JobContext): Promis
     alerting,
   );
   countAlertFailures(ctx, outcome.result);
-  for (const dagId of config.failedRunsDags) {
-    const failed = verdict.failedRuns.filter((r) => r.dagId === dagId);
+  for (const finding of findings) {
+    const { dagId } = finding;
     const dagLink = ctx.client.uiUrl(dagId);
+    const key = `failed-runs:${environment}:${dagId}`;
+    if ('error' in finding) {
+      // With Airflow unreachable the health alert says so; a per-DAG alert would only repeat it.
+      if (verdict.health === null) continue;
+      ctx.logger.warn('cannot check failed runs', { dag_id: dagId, error: finding.error });
+    }
+    const failing = 'error' in finding || finding.failing;
+    const latest = 'error' in finding ? undefined : finding.latest;
     const dagOutcome = await ctx.alerting.monitor.observe(
       {
-        key: `failed-runs:${environment}:${dagId}`,
-        healthy: failed.length === 0,
-        alert: {
-          title: `DAG runs failed: ${dagId}`,
-          severity: 'warning',
-          environment,
-          dagId,
-          ...(failed[0] ? { runId: failed[0].runId } : {}),
-          summary: `${failed.length} run(s) of ${dagId} failed in the last ${config.failedRunsLookbackMinutes} minutes: ${failed.map((r) => r.runId).join(', ')}`,
-          ...(dagLink ? { link: dagLink } : {}),
-        },
+        key,
+        healthy: !failing,
+        alert:
+          'error' in finding
+            ? {
+                title: `Cannot check failed runs of ${dagId}`,
+                severity: 'warning',
+                environment,
+                dagId,
+                summary: `Listing the runs of ${dagId} failed: ${finding.error}`,
+                ...(dagLink ? { link: dagLink } : {}),
+              }
+            : {
+                title: `DAG run failed: ${dagId}`,
+                severity: 'warning',
+                environment,
+                dagId,
+                ...(latest ? { runId: latest.runId } : {}),
+                summary: `The latest finished run of ${dagId}${latest ? `, ${latest.runId},` : ''} failed; ${finding.recentFailures.length} run(s) failed in the last ${config.failedRunsLookbackMinutes} minutes. This resolves when a later run succeeds.`,
+                ...(dagLink ? { link: dagLink } : {}),
+              },
       },
-      alerting,
+      options,
     );
     countAlertFailures(ctx, dagOutcome.result);
   }
