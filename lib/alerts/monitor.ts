@@ -40,7 +40,7 @@ export interface AlertMonitor {
 }
 
 export const DEFAULT_STATE_TIMEOUT_MS = 2_000;
-/** What a store call gets even past the deadline: the alert matters more than the margin. */
+/** What a store call gets even past the deadline (unless `stateTimeoutMs` is smaller): the alert matters more than the margin. */
 const MIN_STATE_BUDGET_MS = 250;
 
 /**
@@ -61,9 +61,10 @@ export function createAlertMonitor(options: MonitorOptions): AlertMonitor {
   const store = options.store;
   const stateTimeoutMs = options.stateTimeoutMs ?? DEFAULT_STATE_TIMEOUT_MS;
 
+  const floor = Math.min(MIN_STATE_BUDGET_MS, stateTimeoutMs);
   const budget = (deadline: number | undefined) => {
     const half = deadline === undefined ? stateTimeoutMs : (deadline - Date.now()) / 2;
-    return Math.round(Math.max(MIN_STATE_BUDGET_MS, Math.min(stateTimeoutMs, half)));
+    return Math.round(Math.max(floor, Math.min(stateTimeoutMs, half)));
   };
   const read = (key: string, deadline: number | undefined) =>
     bounded(budget(deadline), (signal) => store.get(key, { signal }), `${store.kind}: read ${key}`);

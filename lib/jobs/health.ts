@@ -180,7 +180,7 @@ export async function checkHealth(config: HealthConfig, ctx: JobContext): Promis
                 ...(dagLink ? { link: dagLink } : {}),
               },
       },
-      options,
+      alerting,
     );
     countAlertFailures(ctx, dagOutcome.result);
   }

@@ -1,6 +1,6 @@
 /**
  * A minimal Redis client (RESP2 over TCP or TLS) for the alert state store. The store needs GET and
- * one EVAL; the `redis` package would add ~400-520 KB to every function bundle for them (README,
+ * one EVAL; the `redis` package would add ~540 KB to every function bundle for them (README,
  * "Decisions"). What it must get right is failure: every connect and command is bounded, a
  * connection that failed or timed out is dropped, and the next command connects afresh, so one dead
  * socket never poisons the later invocations of a warm container.
