@@ -305,7 +305,7 @@ export class RestAirflowClient implements AirflowClient {
     const detail = [why, redirect, api.problem(response)].filter(Boolean).join(': ');
     return new AirkickError(code, `${operation} failed: ${response.status} ${detail}`, {
       method: request.method,
-      url: `${this.environment}${request.path}`,
+      url: `${this.environment}/api/${request.api}${request.path}`,
       status: response.status,
       retryable: isRetryableStatus(response.status),
       ...(response.retryAfterMs === undefined ? {} : { retryAfterMs: response.retryAfterMs }),
