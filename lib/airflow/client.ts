@@ -25,6 +25,9 @@ import type {
   WaitOptions,
 } from './types.ts';
 
+/** Until the version is known: Airflow 2's UI links and error text, the shapes most gateways still give. */
+const BEFORE_DETECTION = apiV1();
+
 const TERMINAL: ReadonlySet<DagRunState> = new Set(['success', 'failed']);
 
 export class RestAirflowClient implements AirflowClient {
@@ -45,7 +48,7 @@ export class RestAirflowClient implements AirflowClient {
   uiUrl(dagId?: string, runId?: string): string | undefined {
     const base = this.transport.uiBase();
     if (!base) return undefined;
-    return (this.#api ?? apiV1()).uiUrl(base, dagId, runId);
+    return (this.#api ?? BEFORE_DETECTION).uiUrl(base, dagId, runId);
   }
 
   async airflowVersion(options: CallOptions = {}): Promise<AirflowVersion> {
@@ -243,7 +246,7 @@ export class RestAirflowClient implements AirflowClient {
         detectVersion(async (request) => {
           const response = await this.transport.send(request, options);
           if (isRetryableStatus(response.status))
-            throw this.#error(apiV1(), 'read the Airflow version', request, response);
+            throw this.#error(BEFORE_DETECTION, 'read the Airflow version', request, response);
           return response;
         }),
       options.deadline === undefined ? {} : { deadline: options.deadline },
