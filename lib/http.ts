@@ -1,5 +1,5 @@
 /** One HTTP attempt over fetch, with a deadline, turned into airkick's errors on failure. */
-import { AirkickError } from './errors.ts';
+import { AirkickError, type ErrorCode, type ErrorInit } from './errors.ts';
 
 export interface HttpCall {
   method: string;
@@ -11,7 +11,14 @@ export interface HttpCall {
   /** Upper bound for this attempt alone. */
   timeoutMs?: number;
   redirect?: 'manual' | 'follow';
+  /** Aborts the attempt; it then fails as a `TIMEOUT` that is not retryable. */
   signal?: AbortSignal;
+  /**
+   * Names the request in error messages instead of its method and URL, for a URL that is itself a
+   * credential (a webhook with its token in the path); the errors then carry no `url` either. With
+   * `slack: https://hooks.slack.com`: "slack: https://hooks.slack.com: no answer within 500 ms".
+   */
+  target?: string;
 }
 
 export interface HttpResult {
@@ -27,12 +34,7 @@ export async function httpCall(call: HttpCall): Promise<HttpResult> {
     call.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     (call.deadline ?? Number.POSITIVE_INFINITY) - Date.now(),
   );
-  if (budget <= 0) {
-    throw new AirkickError('TIMEOUT', 'no time left before the deadline', {
-      method: call.method,
-      url: call.url,
-    });
-  }
+  if (budget <= 0) throw failure(call, 'TIMEOUT', 'no time left before the deadline');
   const timeout = AbortSignal.timeout(budget);
   const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
   try {
@@ -46,29 +48,19 @@ export async function httpCall(call: HttpCall): Promise<HttpResult> {
     return { status: response.status, headers: response.headers, text: await response.text() };
   } catch (cause) {
     if (timeout.aborted) {
-      throw new AirkickError('TIMEOUT', `no answer within ${budget} ms`, {
-        method: call.method,
-        url: call.url,
-        retryable: true,
-        cause,
-      });
+      throw failure(call, 'TIMEOUT', `no answer within ${budget} ms`, { retryable: true, cause });
     }
-    if (call.signal?.aborted) {
-      throw new AirkickError('TIMEOUT', 'aborted by the caller', {
-        method: call.method,
-        url: call.url,
-        cause,
-      });
-    }
+    if (call.signal?.aborted) throw failure(call, 'TIMEOUT', 'aborted by the caller', { cause });
     const detail =
       cause instanceof Error && cause.cause instanceof Error ? cause.cause.message : String(cause);
-    throw new AirkickError('TRANSPORT', `network error: ${detail}`, {
-      method: call.method,
-      url: call.url,
-      retryable: true,
-      cause,
-    });
+    throw failure(call, 'TRANSPORT', `network error: ${detail}`, { retryable: true, cause });
   }
+}
+
+function failure(call: HttpCall, code: ErrorCode, message: string, init: ErrorInit = {}): AirkickError {
+  return call.target === undefined
+    ? new AirkickError(code, message, { method: call.method, url: call.url, ...init })
+    : new AirkickError(code, `${call.target}: ${message}`, init);
 }
 
 export function parseJson(text: string): unknown {

@@ -1,11 +1,14 @@
+import { AirkickError } from '#lib/errors.ts';
+import type { RetryPolicy } from '#lib/retry.ts';
 import type { Alert } from './alert.ts';
 import type { Clock } from './clock.ts';
 import type { RateLimit } from './rate-limit.ts';
-import type { RetryPolicy } from './retry.ts';
 
 export interface SendOptions {
-  /** Epoch ms after which no retry starts (a function's remaining time). */
+  /** Epoch ms that bounds every attempt; no attempt or retry starts after it (a function's remaining time). */
   deadline?: number;
+  /** Ends the delivery wherever it is (waiting, in flight, backing off) as a `TIMEOUT` naming the channel. */
+  signal?: AbortSignal;
 }
 
 /** One destination for alerts. `send` resolves when the vendor accepted the message, else throws `AirkickError`. */
@@ -15,14 +18,39 @@ export interface AlertChannel {
   send(alert: Alert, options?: SendOptions): Promise<void>;
 }
 
+/**
+ * How an HTTP channel retries, with the backoff of `#lib/retry.ts`: `retries` counts the attempts after
+ * the first, as `AIRKICK_ALERT_RETRIES` does.
+ */
+export interface ChannelRetry extends Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs' | 'maxRetryAfterMs'> {
+  retries?: number;
+}
+
 /** Knobs shared by the HTTP channels; tests inject the clock, randomness and pacing. */
 export interface HttpChannelOptions {
+  /** Longest one attempt may take; the deadline may cut it shorter. */
   timeoutMs?: number;
-  retry?: RetryPolicy;
+  retry?: ChannelRetry;
   clock?: Clock;
   random?: () => number;
   /** Overrides the vendor's documented limit; `false` turns pacing off. */
   rateLimit?: RateLimit | false;
   /** Overrides the channel name, to tell two channels of one kind apart. */
   name?: string;
+}
+
+/**
+ * One signal for both bounds of `SendOptions`, for waits and SDK calls that take no deadline: it
+ * aborts at the deadline or with the caller's signal; undefined when there is neither.
+ */
+export function sendSignal(options: SendOptions = {}): AbortSignal | undefined {
+  const { deadline, signal } = options;
+  if (deadline === undefined) return signal;
+  const timeout = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+
+/** How a delivery the caller aborted ends, whatever it was doing at the time. */
+export function abortedDelivery(channel: string, cause: unknown): AirkickError {
+  return new AirkickError('TIMEOUT', `${channel}: delivery aborted by the caller`, { cause });
 }

@@ -1,7 +1,7 @@
 /** Alerting: channels, the notifier that fans out to them, and the state that de-duplicates alerts. */
 export type { Alert, AlertField, Severity } from './alert.ts';
 export { renderPlainText } from './alert.ts';
-export type { AlertChannel, HttpChannelOptions, SendOptions } from './channel.ts';
+export type { AlertChannel, ChannelRetry, HttpChannelOptions, SendOptions } from './channel.ts';
 export type { DingTalkOptions } from './channels/dingtalk.ts';
 export { dingtalkChannel, dingtalkSign, dingtalkSignedUrl } from './channels/dingtalk.ts';
 export type { FeishuOptions } from './channels/feishu.ts';
@@ -31,7 +31,6 @@ export type { ChannelFailure, DeliveryResult, Notifier, NotifierOptions } from '
 export { createNotifier } from './notifier.ts';
 export type { RateLimit } from './rate-limit.ts';
 export { CHANNEL_RATE_LIMITS } from './rate-limit.ts';
-export type { RetryPolicy } from './retry.ts';
 export type { SecretReference, SecretResolver } from './secrets.ts';
 export { awsSecretResolver } from './secrets.ts';
 export type { Alerting, AlertingDeps } from './setup.ts';

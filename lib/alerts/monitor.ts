@@ -46,7 +46,8 @@ const MIN_STATE_BUDGET_MS = 250;
 /**
  * Decides from the stored state whether an observation is news and sends it. Delivery never depends
  * on the store:
- * - every store call is bounded (`stateTimeoutMs`, and half the time left before the deadline);
+ * - every store call is bounded (`stateTimeoutMs`, and half the time left before the deadline) and
+ *   ends when the caller's signal aborts;
  * - a state that cannot be read counts as unknown: a problem is sent (de-duplication degrades, the
  *   alert carries a note saying so), a recovery waits until the store answers again and still says
  *   unhealthy, so "resolved" goes out once the store and Airflow agree;
@@ -66,18 +67,21 @@ export function createAlertMonitor(options: MonitorOptions): AlertMonitor {
     const half = deadline === undefined ? stateTimeoutMs : (deadline - Date.now()) / 2;
     return Math.round(Math.max(floor, Math.min(stateTimeoutMs, half)));
   };
-  const read = (key: string, deadline: number | undefined) =>
-    bounded(budget(deadline), (signal) => store.get(key, { signal }), `${store.kind}: read ${key}`);
+  // Every store call gets its share of the time left, and ends with the caller's signal too.
+  const guarded = <T>(send: SendOptions, call: (signal: AbortSignal) => Promise<T>, what: string) =>
+    bounded(budget(send.deadline), send.signal, call, `${store.kind}: ${what}`);
+  const read = (key: string, send: SendOptions) =>
+    guarded(send, (signal) => store.get(key, { signal }), `read ${key}`);
   const write = async (
     key: string,
     state: AlertState,
     ifVersion: number | undefined,
-    deadline: number | undefined,
+    send: SendOptions,
   ): Promise<boolean | AirkickError> => {
-    const written = await bounded(
-      budget(deadline),
+    const written = await guarded(
+      send,
       (signal) => store.set(key, state, { signal, ...(ifVersion === undefined ? {} : { ifVersion }) }),
-      `${store.kind}: write ${key}`,
+      `write ${key}`,
     );
     if (written instanceof AirkickError) {
       logger.warn('Could not store alert state; the next run may alert again', {
@@ -92,7 +96,7 @@ export function createAlertMonitor(options: MonitorOptions): AlertMonitor {
   const degraded = async (
     observation: Observation,
     error: AirkickError,
-    sendOptions: SendOptions | undefined,
+    sendOptions: SendOptions,
   ): Promise<MonitorOutcome> => {
     logger.warn('Could not read alert state; deciding without it (alerts may repeat)', {
       key: observation.key,
@@ -111,25 +115,25 @@ export function createAlertMonitor(options: MonitorOptions): AlertMonitor {
     const result = await options.notifier.notify(alert, sendOptions);
     if (result.delivered.length > 0 || result.failed.length === 0) {
       const next: AlertState = { status: 'unhealthy', since: at, lastSentAt: at };
-      await write(observation.key, next, undefined, sendOptions?.deadline);
+      await write(observation.key, next, undefined, sendOptions);
     }
     return { action: 'send', result, withoutState: true };
   };
 
   return {
-    async observe(observation, sendOptions) {
-      const deadline = sendOptions?.deadline;
+    async observe(observation, sendOptions = {}) {
       for (let attempt = 1; ; attempt++) {
-        const stored = await read(observation.key, deadline);
+        const stored = await read(observation.key, sendOptions);
         if (stored instanceof AirkickError) return degraded(observation, stored, sendOptions);
         const previous = stored.state;
         const at = now();
         const decision = decideAlert(previous, observation.healthy, at, options.repeatIntervalMs);
         if (decision.action === 'quiet') {
-          if (previous === undefined) await write(observation.key, decision.next, stored.version, deadline);
+          if (previous === undefined)
+            await write(observation.key, decision.next, stored.version, sendOptions);
           return { action: 'quiet' };
         }
-        const claim = await write(observation.key, decision.next, stored.version, deadline);
+        const claim = await write(observation.key, decision.next, stored.version, sendOptions);
         if (claim === false) {
           // Another invocation wrote first: decide once more on what it wrote.
           if (attempt < 2) continue;
@@ -141,7 +145,7 @@ export function createAlertMonitor(options: MonitorOptions): AlertMonitor {
         if (claim === true && result.delivered.length === 0 && result.failed.length > 0) {
           // Nothing got through: give the transition back, so the next run tries again.
           const before = previous ?? { status: 'healthy', since: at };
-          await write(observation.key, before, stored.version + 1, deadline);
+          await write(observation.key, before, stored.version + 1, sendOptions);
         }
         return { action: decision.action, result };
       }
@@ -150,11 +154,13 @@ export function createAlertMonitor(options: MonitorOptions): AlertMonitor {
 }
 
 /**
- * Runs one store call with an abort signal that fires after `ms`, and stops waiting then even if the
- * store ignores it. Failures are returned, not thrown: the monitor goes on without the store.
+ * Runs one store call with an abort signal that fires after `ms` or with the caller's, and stops
+ * waiting then even if the store ignores it. Failures are returned, not thrown: the monitor goes on
+ * without the store.
  */
 async function bounded<T>(
   ms: number,
+  caller: AbortSignal | undefined,
   call: (signal: AbortSignal) => Promise<T>,
   what: string,
 ): Promise<T | AirkickError> {
@@ -166,10 +172,11 @@ async function bounded<T>(
       ),
     ms,
   );
+  const signal = caller ? AbortSignal.any([controller.signal, caller]) : controller.signal;
   try {
     return await untilAborted(
-      Promise.resolve().then(() => call(controller.signal)),
-      controller.signal,
+      Promise.resolve().then(() => call(signal)),
+      signal,
       what,
     );
   } catch (error) {

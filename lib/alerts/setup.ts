@@ -14,7 +14,6 @@ import { type AlertsConfig, type LoadOptions, loadAlertsConfig } from './config.
 import type { AlertLogger } from './logger.ts';
 import { type AlertMonitor, createAlertMonitor } from './monitor.ts';
 import { createNotifier, type Notifier } from './notifier.ts';
-import { DEFAULT_RETRY } from './retry.ts';
 import { airflowVariableStateStore } from './state/airflow-variable.ts';
 import { dynamodbStateStore } from './state/dynamodb.ts';
 import { memoryStateStore } from './state/memory.ts';
@@ -50,7 +49,7 @@ export function createChannels(
 ): AlertChannel[] {
   const http: HttpChannelOptions = {
     timeoutMs: config.timeoutMs,
-    retry: { ...DEFAULT_RETRY, retries: config.retries },
+    retry: { retries: config.retries },
     ...deps.http,
   };
   const channels: AlertChannel[] = [];

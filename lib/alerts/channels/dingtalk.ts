@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { type Alert, contextFacts, SEVERITY_LABEL } from '../alert.ts';
 import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { parseVendorJson, postJson, type VendorError } from '../http.ts';
+import { parseVendorJson, postJson, type VendorError } from '../delivery.ts';
 import { CHANNEL_RATE_LIMITS } from '../rate-limit.ts';
 import { fitJsonText, type MessageParts, truncateChars } from '../truncate.ts';
-import { deliveryOptions, limiterFor } from './common.ts';
+import { limiterFor } from './common.ts';
 
 /** DingTalk rejects bodies over 20,000 bytes. */
 const BODY_MAX = 20_000;
@@ -77,7 +77,8 @@ export function dingtalkChannel(options: DingTalkOptions): AlertChannel {
           request: (now) => ({ url: dingtalkSignedUrl(options.url, options.secret, now), body }),
           check: dingtalkCheck,
         },
-        deliveryOptions(options, send),
+        options,
+        send,
       );
     },
   };

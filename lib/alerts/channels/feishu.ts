@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { type Alert, renderPlainText, SEVERITY_EMOJI } from '../alert.ts';
 import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { parseVendorJson, postJson, type VendorError } from '../http.ts';
+import { parseVendorJson, postJson, type VendorError } from '../delivery.ts';
 import { CHANNEL_RATE_LIMITS } from '../rate-limit.ts';
 import { fitJsonText, type MessageParts } from '../truncate.ts';
-import { deliveryOptions, limiterFor } from './common.ts';
+import { limiterFor } from './common.ts';
 
 /** Feishu/Lark reject request bodies over 20 KB. */
 const BODY_MAX = 20_000;
@@ -68,7 +68,8 @@ export function feishuChannel(options: FeishuOptions): AlertChannel {
           request: (now) => ({ url: options.url, body: feishuBody(alert, options.secret, now) }),
           check: feishuCheck,
         },
-        deliveryOptions(options, send),
+        options,
+        send,
       );
     },
   };

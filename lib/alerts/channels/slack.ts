@@ -1,9 +1,9 @@
 import { type Alert, contextFacts, renderPlainText, SEVERITY_EMOJI } from '../alert.ts';
 import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { postJson } from '../http.ts';
+import { postJson } from '../delivery.ts';
 import { CHANNEL_RATE_LIMITS } from '../rate-limit.ts';
 import { truncateChars } from '../truncate.ts';
-import { deliveryOptions, limiterFor } from './common.ts';
+import { limiterFor } from './common.ts';
 
 /** Slack's documented limits: message text 40,000 chars, section text 3,000, header 150, 10 fields. */
 const TEXT_MAX = 40_000;
@@ -63,10 +63,7 @@ export function slackChannel(options: SlackOptions): AlertChannel {
     name,
     async send(alert, send) {
       const body = JSON.stringify(renderSlack(alert));
-      await postJson(
-        { channel: name, limiter, request: () => ({ url: options.url, body }) },
-        deliveryOptions(options, send),
-      );
+      await postJson({ channel: name, limiter, request: () => ({ url: options.url, body }) }, options, send);
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import { AirkickError } from '#lib/errors.ts';
 import { type Alert, renderPlainText, SEVERITY_LABEL } from '../alert.ts';
-import type { AlertChannel } from '../channel.ts';
+import { type AlertChannel, abortedDelivery, sendSignal } from '../channel.ts';
+import { untilAborted } from '../state/abort.ts';
 import { fitText, truncateChars } from '../truncate.ts';
 
 /** SNS: Subject under 100 ASCII characters; the whole publish (message + attributes) <= 256 KiB. */
@@ -55,10 +56,12 @@ export function regionOfTopic(topicArn: string): string | undefined {
 
 /**
  * Amazon SNS. The SDK is loaded on first use, so bundles that never configure SNS (Function Compute)
- * need not carry it; the SDK does its own retries.
+ * need not carry it; the SDK does its own retries, all of them ended by the deadline or the caller's
+ * signal (and stopped waiting for then, should the SDK not notice).
  */
 export function snsChannel(options: SnsOptions): AlertChannel {
   const name = options.name ?? 'sns';
+  const publish = `${name}: Publish to ${options.topicArn}`;
   let client: Promise<Pick<SNSClient, 'send'>> | undefined;
   const getClient = () => {
     client ??= options.client
@@ -71,16 +74,23 @@ export function snsChannel(options: SnsOptions): AlertChannel {
   };
   return {
     name,
-    async send(alert) {
-      const { PublishCommand } = await import('@aws-sdk/client-sns');
+    async send(alert, send) {
+      const abortSignal = sendSignal(send);
       try {
-        await (await getClient()).send(new PublishCommand(snsPublishInput(options.topicArn, alert)));
+        const { PublishCommand } = await import('@aws-sdk/client-sns');
+        const command = new PublishCommand(snsPublishInput(options.topicArn, alert));
+        const sent = getClient().then((c) => c.send(command, abortSignal ? { abortSignal } : {}));
+        await untilAborted(sent, abortSignal, publish);
       } catch (cause) {
+        if (send?.signal?.aborted) throw abortedDelivery(name, cause);
+        if (abortSignal?.aborted) {
+          throw new AirkickError('TIMEOUT', `${publish}: no answer before the deadline`, { cause });
+        }
         const status = (cause as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
         const fault = (cause as { $fault?: 'client' | 'server' }).$fault;
         throw new AirkickError(
           fault === 'client' ? 'BAD_REQUEST' : 'TRANSPORT',
-          `${name}: Publish to ${options.topicArn} failed: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : 'unknown error'}`,
+          `${publish} failed: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : 'unknown error'}`,
           { ...(status === undefined ? {} : { status }), ...(fault === undefined ? {} : { fault }), cause },
         );
       }

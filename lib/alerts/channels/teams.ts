@@ -1,8 +1,8 @@
 import { type Alert, contextFacts, SEVERITY_EMOJI, SEVERITY_LABEL, type Severity } from '../alert.ts';
 import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { postJson } from '../http.ts';
+import { postJson } from '../delivery.ts';
 import { fitJsonBody, truncateChars } from '../truncate.ts';
-import { deliveryOptions, limiterFor } from './common.ts';
+import { limiterFor } from './common.ts';
 
 /** Teams rejects messages over about 28 KB. */
 const BODY_MAX = 27_000;
@@ -75,10 +75,7 @@ export function teamsChannel(options: TeamsOptions): AlertChannel {
     name,
     async send(alert, send) {
       const body = teamsBody(alert);
-      await postJson(
-        { channel: name, limiter, request: () => ({ url: options.url, body }) },
-        deliveryOptions(options, send),
-      );
+      await postJson({ channel: name, limiter, request: () => ({ url: options.url, body }) }, options, send);
     },
   };
 }

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import type { Alert } from '../alert.ts';
 import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { postJson } from '../http.ts';
+import { postJson } from '../delivery.ts';
 import { truncateBytes } from '../truncate.ts';
-import { deliveryOptions, limiterFor } from './common.ts';
+import { limiterFor } from './common.ts';
 
 export const WEBHOOK_TIMESTAMP_HEADER = 'X-Airkick-Timestamp';
 export const WEBHOOK_SIGNATURE_HEADER = 'X-Airkick-Signature';
@@ -70,7 +70,8 @@ export function webhookChannel(options: WebhookOptions): AlertChannel {
           limiter,
           request: (now) => ({ url: options.url, ...webhookRequest(alert, options.secret, now) }),
         },
-        deliveryOptions(options, send),
+        options,
+        send,
       );
     },
   };

@@ -1,9 +1,9 @@
 import { type Alert, contextFacts, SEVERITY_LABEL, type Severity } from '../alert.ts';
 import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { parseVendorJson, postJson, type VendorError } from '../http.ts';
+import { parseVendorJson, postJson, type VendorError } from '../delivery.ts';
 import { CHANNEL_RATE_LIMITS } from '../rate-limit.ts';
 import { fitText, type MessageParts } from '../truncate.ts';
-import { deliveryOptions, limiterFor } from './common.ts';
+import { limiterFor } from './common.ts';
 
 /** WeCom limits the markdown content (not the body) to 4096 bytes of UTF-8. */
 export const WECOM_CONTENT_MAX = 4096;
@@ -59,7 +59,8 @@ export function wecomChannel(options: WeComOptions): AlertChannel {
       const body = wecomBody(alert);
       await postJson(
         { channel: name, limiter, request: () => ({ url: options.url, body }), check: wecomCheck },
-        deliveryOptions(options, send),
+        options,
+        send,
       );
     },
   };

@@ -1,119 +1,195 @@
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
-import { postJson } from '#lib/alerts/http.ts';
+import { slackChannel } from '#lib/alerts/channels/slack.ts';
+import { snsChannel } from '#lib/alerts/channels/sns.ts';
+import { type HttpDelivery, postJson } from '#lib/alerts/delivery.ts';
 import { TokenBucket } from '#lib/alerts/rate-limit.ts';
-import { backoffDelay, parseRetryAfter } from '#lib/alerts/retry.ts';
-import { isAirkickError } from '#lib/errors.ts';
+import { AirkickError } from '#lib/errors.ts';
 import { fakeClock } from './fake-clock.ts';
-
-type Answer = { status: number; body?: string; headers?: Record<string, string> } | Error;
-
-/** A scripted `fetch`: no network, one answer per call. */
-function scriptedFetch(answers: Answer[]) {
-  const calls: string[] = [];
-  const fn = (async (url: string | URL | Request) => {
-    calls.push(String(url));
-    const next = answers.shift();
-    if (next === undefined) throw new Error('unexpected call');
-    if (next instanceof Error) throw next;
-    return new Response(next.body ?? '', { status: next.status, headers: next.headers ?? {} });
-  }) as typeof fetch;
-  return { fn, calls };
-}
+import { baseAlert } from './fixtures.ts';
+import { type ScriptedServer, scriptedServers } from './scripted-server.ts';
 
 const retry = { retries: 3, baseDelayMs: 100, maxDelayMs: 1_000 };
+/** What a webhook URL carries after its origin: the credential. */
+const TOKEN_PATH = '/services/T000/B000/tokentokentokentoken';
 
-describe('retry helpers', () => {
-  it('grows exponentially with jitter between half and the full step, capped', () => {
-    expect(backoffDelay(0, retry, () => 0)).toBe(50);
-    expect(backoffDelay(0, retry, () => 1)).toBe(100);
-    expect(backoffDelay(2, retry, () => 0.5)).toBe(300);
-    expect(backoffDelay(10, retry, () => 1)).toBe(1_000);
-  });
+const serve = scriptedServers();
 
-  it('reads Retry-After as seconds or an HTTP date', () => {
-    expect(parseRetryAfter('2')).toBe(2_000);
-    expect(parseRetryAfter('0.5')).toBe(500);
-    expect(parseRetryAfter(new Date(10_000).toUTCString(), 7_000)).toBe(3_000);
-    expect(parseRetryAfter('soon')).toBeUndefined();
-    expect(parseRetryAfter(null)).toBeUndefined();
-  });
-});
+/** A delivery to the server's token path; `check` and the limiter as given. */
+function to(server: ScriptedServer, more: Partial<HttpDelivery> = {}): HttpDelivery {
+  return { channel: 'slack', request: () => ({ url: `${server.url}${TOKEN_PATH}`, body: '{}' }), ...more };
+}
 
-describe('postJson', () => {
-  it('retries 429 after exactly Retry-After and 5xx/network errors with backoff, then succeeds', async () => {
-    const clock = fakeClock();
-    const { fn, calls } = scriptedFetch([
+/** The rejection of `work`, with how long it took to come. */
+async function failure(work: Promise<unknown>): Promise<{ error: AirkickError; ms: number }> {
+  const started = Date.now();
+  const error = await work.then(
+    () => expect.fail('expected a rejection'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AirkickError);
+  return { error: error as AirkickError, ms: Date.now() - started };
+}
+
+function expectNoToken(error: AirkickError): void {
+  expect(error.message).not.toContain('tokentoken');
+  expect(JSON.stringify(error)).not.toContain('tokentoken');
+  expect(error.url).toBeUndefined();
+}
+
+describe('postJson against a local server', () => {
+  it('retries 429 after its Retry-After, and 5xx and a cut connection with backoff, then succeeds', async () => {
+    const server = await serve([
       { status: 429, headers: { 'retry-after': '3' } },
       { status: 500 },
-      new TypeError('fetch failed'),
+      'drop',
       { status: 200, body: 'ok' },
     ]);
-    await postJson(
-      { channel: 'test', request: () => ({ url: 'https://example.com/hook', body: '{}' }) },
-      { fetch: fn, clock, retry, random: () => 0 },
-    );
-    expect(calls).toHaveLength(4);
-    expect(clock.sleeps).toEqual([3_000, 100, 200]);
+    const clock = fakeClock();
+    await postJson(to(server), { clock, retry, random: () => 1 });
+    expect(server.requests).toHaveLength(4);
+    expect(clock.sleeps).toEqual([3_000, 200, 400]);
   });
 
-  it('gives up after the configured retries with a typed error naming channel and host, not the path', async () => {
-    const clock = fakeClock();
-    const { fn, calls } = scriptedFetch(Array.from({ length: 4 }, () => ({ status: 503 })));
-    const error = await postJson(
-      {
-        channel: 'slack',
-        request: () => ({ url: 'https://hooks.example.com/services/SECRETPATH', body: '{}' }),
-      },
-      { fetch: fn, clock, retry },
-    ).catch((e: unknown) => e);
-    expect(calls).toHaveLength(4);
-    expect(isAirkickError(error, 'SERVER')).toBe(true);
-    expect((error as Error).message).toBe('slack: https://hooks.example.com answered HTTP 503');
+  it('gives up after the configured retries with a typed error naming channel and origin, not the path', async () => {
+    const server = await serve([{ status: 503 }]);
+    const { error } = await failure(postJson(to(server), { clock: fakeClock(), retry }));
+    expect(server.requests).toHaveLength(4);
+    expect(error.code).toBe('SERVER');
+    expect(error.message).toBe(`slack: ${server.url} answered HTTP 503`);
+    expectNoToken(error);
   });
 
   it('does not retry a 4xx or a vendor error in a 200 body', async () => {
-    const clock = fakeClock();
-    const bad = scriptedFetch([{ status: 400, body: 'invalid_payload' }]);
-    const e1 = await postJson(
-      { channel: 'slack', request: () => ({ url: 'https://x.example/h', body: '{}' }) },
-      { fetch: bad.fn, clock, retry },
-    ).catch((e: unknown) => e);
-    expect(isAirkickError(e1, 'BAD_REQUEST')).toBe(true);
-    expect((e1 as Error).message).toContain('invalid_payload');
-    expect(bad.calls).toHaveLength(1);
+    const bad = await serve([{ status: 400, body: 'invalid_payload' }]);
+    const { error: e1 } = await failure(postJson(to(bad), { clock: fakeClock(), retry }));
+    expect(e1.code).toBe('BAD_REQUEST');
+    expect(e1.message).toContain('invalid_payload');
+    expect(bad.requests).toHaveLength(1);
 
-    const vendor = scriptedFetch([{ status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' }]);
-    const e2 = await postJson(
-      {
-        channel: 'dingtalk',
-        request: () => ({ url: 'https://x.example/h', body: '{}' }),
-        check: (body) => (JSON.parse(body).errcode === 0 ? undefined : { message: 'sign not match' }),
-      },
-      { fetch: vendor.fn, clock, retry },
-    ).catch((e: unknown) => e);
-    expect((e2 as Error).message).toBe('dingtalk: https://x.example refused the message: sign not match');
-    expect(vendor.calls).toHaveLength(1);
+    const vendor = await serve([{ status: 200, body: '{"errcode":310000,"errmsg":"sign not match"}' }]);
+    const check = (body: string) =>
+      JSON.parse(body).errcode === 0 ? undefined : { message: 'sign not match' };
+    const { error: e2 } = await failure(
+      postJson(to(vendor, { channel: 'dingtalk', check }), { clock: fakeClock(), retry }),
+    );
+    expect(e2.message).toBe(`dingtalk: ${vendor.url} refused the message: sign not match`);
+    expect(vendor.requests).toHaveLength(1);
   });
 
   it('builds a fresh request (new signature timestamp) for every attempt', async () => {
+    const server = await serve([{ status: 502 }, { status: 200 }]);
     const clock = fakeClock(1_000);
-    const { fn, calls } = scriptedFetch([{ status: 502 }, { status: 200 }]);
-    await postJson(
-      { channel: 't', request: (now) => ({ url: `https://x.example/h?t=${now}`, body: '{}' }) },
-      { fetch: fn, clock, retry, random: () => 0 },
-    );
-    expect(calls).toEqual(['https://x.example/h?t=1000', 'https://x.example/h?t=1050']);
+    const request = (now: number) => ({ url: `${server.url}/h?t=${now}`, body: '{}' });
+    await postJson({ channel: 't', request }, { clock, retry, random: () => 1 });
+    expect(server.requests).toEqual(['/h?t=1000', '/h?t=1100']);
   });
 
-  it('starts no retry that would end after the deadline', async () => {
-    const clock = fakeClock(0);
-    const { fn, calls } = scriptedFetch([{ status: 429, headers: { 'retry-after': '60' } }, { status: 200 }]);
-    const error = await postJson(
-      { channel: 't', request: () => ({ url: 'https://x.example/h', body: '{}' }) },
-      { fetch: fn, clock, retry, deadline: 10_000 },
-    ).catch((e: unknown) => e);
-    expect(isAirkickError(error, 'RATE_LIMITED')).toBe(true);
-    expect(calls).toHaveLength(1);
+  it('cuts a server that never answers at the deadline, not at the 10 s default, naming only the origin', async () => {
+    const server = await serve(['hang']);
+    const { error, ms } = await failure(postJson(to(server), { retry }, { deadline: Date.now() + 300 }));
+    expect(ms).toBeLessThan(2_000);
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toMatch(new RegExp(`^slack: ${server.url}: no answer within \\d+ ms$`));
+    expect(Number(/within (\d+) ms/.exec(error.message)?.[1])).toBeLessThanOrEqual(300);
+    // The one attempt used up the time: no retry started after the deadline.
+    expect(server.requests).toHaveLength(1);
+    expectNoToken(error);
+  });
+
+  it('honours Retry-After up to its cap, and starts no retry that would end after the deadline', async () => {
+    const capped = await serve([{ status: 429, headers: { 'retry-after': '3600' } }, { status: 200 }]);
+    const clock = fakeClock();
+    await postJson(to(capped), { clock, retry: { ...retry, maxRetryAfterMs: 2_000 }, random: () => 0 });
+    expect(clock.sleeps).toEqual([2_000]);
+    expect(capped.requests).toHaveLength(2);
+
+    const late = await serve([{ status: 429, headers: { 'retry-after': '60' } }, { status: 200 }]);
+    const { error } = await failure(
+      postJson(to(late), { clock: fakeClock(), retry }, { deadline: Date.now() + 10_000 }),
+    );
+    expect(error.code).toBe('RATE_LIMITED');
+    expect(late.requests).toHaveLength(1);
+  });
+
+  it('stops an attempt in flight when the signal aborts, as a TIMEOUT naming the channel', async () => {
+    const server = await serve(['hang']);
+    const { error, ms } = await failure(
+      postJson(to(server), { retry }, { signal: AbortSignal.timeout(100) }),
+    );
+    expect(ms).toBeLessThan(2_000);
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toBe('slack: delivery aborted by the caller');
+    expect(server.requests).toHaveLength(1);
+    expectNoToken(error);
+  });
+
+  it('stops a backoff when the signal aborts, and starts nothing once it has', async () => {
+    const server = await serve([{ status: 503 }]);
+    const slowRetry = { retries: 3, baseDelayMs: 60_000, maxDelayMs: 60_000 };
+    const { error, ms } = await failure(
+      postJson(to(server), { retry: slowRetry, random: () => 1 }, { signal: AbortSignal.timeout(200) }),
+    );
+    expect(ms).toBeLessThan(2_000);
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toBe('slack: delivery aborted by the caller');
+    expect(server.requests).toHaveLength(1);
+
+    const { error: before } = await failure(postJson(to(server), { retry }, { signal: AbortSignal.abort() }));
+    expect(before.message).toBe('slack: delivery aborted by the caller');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('waits for its turn under the rate limit only until the deadline', async () => {
+    const server = await serve([{ status: 200 }]);
+    const limiter = new TokenBucket({ burst: 1, perSecond: 1 });
+    await postJson(to(server, { limiter }));
+    const { error, ms } = await failure(
+      postJson(to(server, { limiter }), {}, { deadline: Date.now() + 200 }),
+    );
+    expect(ms).toBeLessThan(2_000);
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toBe('slack: no turn under the rate limit before the deadline');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('refuses a URL it cannot parse without putting it in the message', async () => {
+    const { error } = await failure(
+      postJson({ channel: 'slack', request: () => ({ url: 'hooks/tokentokentoken', body: '{}' }) }),
+    );
+    expect(error.code).toBe('CONFIG');
+    expectNoToken(error);
+  });
+});
+
+describe('channels pass the caller’s signal on', () => {
+  it('slack: an aborted signal ends the delivery as a TIMEOUT naming the channel', async () => {
+    const server = await serve(['hang']);
+    const slack = slackChannel({ url: `${server.url}${TOKEN_PATH}`, rateLimit: false, name: 'slack-ops' });
+    const { error } = await failure(slack.send(baseAlert, { signal: AbortSignal.timeout(100) }));
+    expect(error.message).toBe('slack-ops: delivery aborted by the caller');
+  });
+
+  it('sns: hands the signal to the SDK as abortSignal and stops waiting when it aborts', async () => {
+    const given: (AbortSignal | undefined)[] = [];
+    // An SDK that notices nothing: the channel must stop waiting on its own.
+    const send = (_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+      given.push(options?.abortSignal);
+      return new Promise<never>(() => {});
+    };
+    const client = { send } as unknown as Pick<SNSClient, 'send'>;
+    const sns = snsChannel({ topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts', client });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const { error } = await failure(sns.send(baseAlert, { signal: controller.signal }));
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toBe('sns: delivery aborted by the caller');
+    expect(given[0]?.aborted).toBe(true);
+
+    const late = await failure(sns.send(baseAlert, { deadline: Date.now() + 100 }));
+    expect(late.error.message).toBe(
+      'sns: Publish to arn:aws:sns:eu-west-1:123456789012:alerts: no answer before the deadline',
+    );
   });
 });
 

@@ -142,6 +142,29 @@ describe('createAlertMonitor', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('ends store calls with the caller’s signal and hands the signal to every channel', async () => {
+    const stub = stubStore();
+    stub.mode.get = 'hang';
+    const given: (AbortSignal | undefined)[] = [];
+    const monitor = createAlertMonitor({
+      notifier: createNotifier({
+        channels: [{ name: 'a', send: async (_alert, o) => void given.push(o?.signal) }],
+      }),
+      store: stub.store,
+      repeatIntervalMs: 60_000,
+      stateTimeoutMs: 10_000,
+    });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+    const outcome = await monitor.observe(unhealthy, { signal: controller.signal });
+    // The read ended with the caller's signal, long before its own 10 s bound.
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(outcome).toMatchObject({ action: 'send', withoutState: true });
+    expect(given).toEqual([controller.signal]);
+    expect(stub.signals.every((s) => s.aborted)).toBe(true);
+  });
+
   it('keeps a recovery quiet while the store is unreadable and sends "resolved" once it answers', async () => {
     const stub = stubStore();
     const { monitor, sent, advance } = monitorWith(stub.store);
