@@ -346,6 +346,8 @@ async function main(): Promise<number> {
       goals[`stormExactlyN[${storm.airflow}]`] = [...storm.airkick, storm.airkickTwice].every(
         (p) => p.runsCreated === options.n,
       );
+      goals[`stormWithFaultsNoneLostNoneTwice[${storm.airflow}]`] =
+        storm.withFaults.lost === 0 && storm.withFaults.duplicates === 0;
     }
   }
   tables.push(loadTable(sections));

@@ -2,16 +2,19 @@
  * Upload storm: N object uploads through the on-upload Lambda handler (SQS batches of 10, several
  * invocations in flight, as SQS pollers deliver them) into the real Airflow, next to a minimal raw
  * client that POSTs the same N dagRuns with fetch at the same number of requests in flight. Then the
- * same with every record delivered twice, in shuffled batches: still exactly N runs. Either major
- * version: the raw client speaks `/api/v1` with basic auth to Airflow 2 and `/api/v2` with a JWT to
- * Airflow 3.
+ * same with every record delivered twice, in shuffled batches: still exactly N runs. Then the storm
+ * once more through an HTTP fault proxy that loses some answers after Airflow took the POST, answers
+ * some with 503 and some with 429, the handler's reported records redelivered until none is left:
+ * still exactly N runs, none lost, none twice. Either major version: the raw client speaks `/api/v1`
+ * with basic auth to Airflow 2 and `/api/v2` with a JWT to Airflow 3.
  */
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import type { SQSBatchResponse } from 'aws-lambda';
 import type { AirflowInfo } from '#test/airflow/airflow.ts';
 import { lambdaContext, type ObjectSpec, sqsBatch } from '#test/support/events.ts';
-import { apiOf } from '#test/support/targets.ts';
+import { type RequestFault, startFaultProxy } from '#test/support/fault-proxy.ts';
+import { apiOf, reachedAt } from '#test/support/targets.ts';
 import { dagRunBody, deleteRuns, queuedRuns, rawAuthorization } from './support/airflow-rest.ts';
 import { BENCH_DAG } from './support/bundles.ts';
 import { elapsedMs, median, ratio, round, table, verdict } from './support/stats.ts';
@@ -60,19 +63,52 @@ export interface StormResult {
   pairRatios: number[];
   /** Their median: a drift of the machine's load between repetitions hits both sides of each pair. */
   ratio: number;
+  /** The single-delivery storm through the fault proxy, redelivered until nothing was reported. */
+  withFaults: FaultStorm;
+}
+
+/** The storm with injected faults: what arrived in Airflow, and what the proxy did to get there. */
+export interface FaultStorm extends StormPhase {
+  /** Handler invocations, first deliveries and redeliveries together. */
+  invocations: number;
+  /** Delivery rounds until no record was reported (1: nothing needed a redelivery). */
+  rounds: number;
+  /** Objects without a run afterwards (0 expected). */
+  lost: number;
+  /** Runs beyond one per object (0 expected). */
+  duplicates: number;
+  /** `POST dagRuns` answers the proxy replaced or dropped, per fault. */
+  injected: Record<string, number>;
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<SQSBatchResponse>;
 
 const BATCH = 10;
 
-/** A deterministic shuffle, so the duplicate phase is the same interleaving from run to run. */
-function shuffle<T>(items: T[], seed = 42): T[] {
+/**
+ * The share of `POST dagRuns` requests each fault gets in the storm with injected faults: answers lost
+ * after Airflow created the run, a gateway's 503, and throttling with a Retry-After.
+ */
+const FAULT_MIX: readonly { fault: RequestFault; share: number }[] = [
+  { fault: { mode: 'answer-then-drop' }, share: 0.05 },
+  { fault: { mode: 'status', status: 503 }, share: 0.05 },
+  { fault: { mode: 'rate-limit', retryAfterSeconds: 1 }, share: 0.03 },
+];
+/** Redelivery rounds before the fault storm gives up on the records still reported. */
+const MAX_ROUNDS = 10;
+
+/** A deterministic pseudo-random sequence in [0, 1), so a phase is the same from run to run. */
+function seeded(seed = 42): () => number {
   let state = seed;
-  const random = () => {
+  return () => {
     state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
     return state / 2 ** 31;
   };
+}
+
+/** A deterministic shuffle, so the duplicate phase is the same interleaving from run to run. */
+function shuffle<T>(items: T[], seed = 42): T[] {
+  const random = seeded(seed);
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [items[i], items[j]] = [items[j] as T, items[i] as T];
@@ -228,6 +264,7 @@ export async function uploadStorm(
     (u) => airkickPhase(handler, u, options.invocations),
     true,
   );
+  const withFaults = await faultStorm(airflow, options, log);
   const { deleteRuns: _, ...shown } = options;
   const pairRatios = airkick.map((p, i) => round(p.runsPerSecond / (raw[i]?.runsPerSecond ?? Number.NaN), 2));
   return {
@@ -241,7 +278,98 @@ export async function uploadStorm(
     rawTwice,
     pairRatios,
     ratio: round(median(pairRatios), 2),
+    withFaults,
   };
+}
+
+/**
+ * N uploads once each, through the handler of a container whose Airflow is behind the fault proxy;
+ * whatever a delivery reports (every message of an invocation that failed) is delivered again, as SQS
+ * does after the visibility timeout, until nothing is reported. Then runs are counted per object.
+ */
+async function faultStorm(
+  airflow: AirflowInfo,
+  options: StormOptions,
+  log: (line: string) => void,
+): Promise<FaultStorm> {
+  const proxy = await startFaultProxy(airflow.baseUrl);
+  try {
+    const handler = await loadHandler(reachedAt(airflow, proxy.url), options.perInvocation);
+    const random = seeded(7);
+    proxy.rule(({ method, path }) => {
+      if (method !== 'POST' || !/\/dagRuns$/.test(path)) return undefined;
+      let draw = random();
+      for (const { fault, share } of FAULT_MIX) {
+        if (draw < share) return fault;
+        draw -= share;
+      }
+      return undefined;
+    });
+    const bucket = `bench-storm-faults-${randomUUID().slice(0, 8)}`;
+    const unique = objects(bucket, options.n);
+    log(`upload storm on Airflow ${airflow.version}: with injected faults, ${unique.length} uploads`);
+    let pending = unique.map((object) => ({ id: randomUUID(), objects: [object] }));
+    let deliveries = 0;
+    let invocations = 0;
+    let failures = 0;
+    let rounds = 0;
+    const cpu = process.cpuUsage();
+    const start = process.hrtime.bigint();
+    while (pending.length > 0 && rounds < MAX_ROUNDS) {
+      rounds++;
+      const batches: (typeof pending)[] = [];
+      for (let i = 0; i < pending.length; i += BATCH) batches.push(pending.slice(i, i + BATCH));
+      const reported: typeof pending = [];
+      await pool(batches, options.invocations, async (batch) => {
+        deliveries += batch.length;
+        invocations++;
+        try {
+          const response = await handler(sqsBatch(batch), lambdaContext(900_000));
+          const ids = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+          reported.push(...batch.filter((m) => ids.has(m.id)));
+        } catch {
+          // The invocation failed as a whole: SQS delivers the whole batch again.
+          reported.push(...batch);
+        }
+      });
+      failures += reported.length;
+      pending = reported;
+    }
+    const seconds = elapsedMs(start) / 1000;
+    const { user, system } = process.cpuUsage(cpu);
+    proxy.rule(undefined);
+    const mine = (await queuedRuns(airflow, BENCH_DAG)).filter((run) => run.conf?.bucket === bucket);
+    const perKey = new Map<unknown, number>();
+    for (const run of mine) perKey.set(run.conf?.key, (perKey.get(run.conf?.key) ?? 0) + 1);
+    if (options.deleteRuns) {
+      const refused = await deleteRuns(
+        airflow,
+        BENCH_DAG,
+        mine.map((run) => run.dag_run_id),
+      );
+      if (refused > 0) log(`upload storm: Airflow refused to delete ${refused} runs`);
+    }
+    const injected: Record<string, number> = {};
+    for (const request of proxy.requests())
+      if (request.fault !== 'forward') injected[request.fault] = (injected[request.fault] ?? 0) + 1;
+    return {
+      deliveries,
+      seconds: round(seconds, 2),
+      runsPerSecond: round(options.n / seconds),
+      runsCreated: mine.length,
+      failures,
+      failedStatuses: {},
+      cpuMsPerRun: round((user + system) / 1000 / options.n, 2),
+      load: round(loadavg()[0] ?? 0),
+      invocations,
+      rounds,
+      lost: unique.filter((o) => !perKey.has(o.key)).length,
+      duplicates: mine.length - perKey.size,
+      injected,
+    };
+  } finally {
+    await proxy.close();
+  }
 }
 
 /** Failed deliveries, with the HTTP statuses behind the raw client's. */
@@ -298,8 +426,15 @@ export function uploadStormTable(results: readonly StormResult[]): string {
         row(result, `raw fetch POST dagRuns (/api/${result.major === 3 ? 'v2' : 'v1'})`, result.raw),
         row(result, 'airkick, every record delivered twice', [result.airkickTwice]),
         row(result, 'raw fetch, every record delivered twice', [result.rawTwice]),
+        row(result, 'storm with injected faults (redelivered until done)', [result.withFaults]),
       ]),
     ),
+    ...results.map(({ airflow, withFaults: f }) => {
+      const injected = Object.entries(f.injected)
+        .map(([fault, count]) => `${fault} x${count}`)
+        .join(', ');
+      return `Airflow ${airflow}: storm with injected faults (${injected || 'none'}): N=${n}, ${f.deliveries} deliveries in ${f.invocations} invocations over ${f.rounds} round(s), runs created ${f.runsCreated}, lost ${f.lost} (0 expected: ${verdict(f.lost === 0)}), duplicates ${f.duplicates} (0 expected: ${verdict(f.duplicates === 0)})`;
+    }),
     ...results.map(
       (result) =>
         `Airflow ${result.airflow}: airkick / raw throughput ${ratio(result.ratio)}, median of the reps' ${result.pairRatios

@@ -1,13 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import {
-  type AddressInfo,
-  createServer as createNetServer,
-  type Server as NetServer,
-  connect as netConnect,
-  type Socket,
-} from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   CreateTableCommand,
@@ -42,6 +36,7 @@ import {
 import { ALERTING_RESERVE_MS, checkHealth } from '#lib/jobs/health.ts';
 import { ensurePythonTool } from '#test/airflow/provision.ts';
 import { adminFetch } from '#test/support/airflow-rest.ts';
+import { tcpProxy } from '#test/support/fault-proxy.ts';
 import { allProviders, apiOf, startTarget } from '#test/support/targets.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -499,87 +494,6 @@ describe('Amazon SNS through moto', () => {
 
 // ---------------------------------------------------------------------------------------------------
 // Faults between a client and a real server.
-
-type ProxyMode = 'forward' | 'blackhole' | 'closed';
-
-interface TcpProxy {
-  port: number;
-  /** Connections accepted so far; a client that reconnects adds one. */
-  accepted(): number;
-  /** Bytes a black hole swallowed so far. */
-  swallowed(): number;
-  /**
-   * `forward`: pass bytes both ways. `blackhole`: keep accepting and reading, answer nothing (open
-   * connections too). `closed`: stop listening (connections are refused) and drop open ones.
-   */
-  set(mode: ProxyMode): Promise<void>;
-  /** Resets every open connection, as a server killing its clients or a middlebox dropping them does. */
-  killConnections(): void;
-  close(): Promise<void>;
-}
-
-async function tcpProxy(targetPort: number | undefined): Promise<TcpProxy> {
-  let mode: ProxyMode = targetPort === undefined ? 'blackhole' : 'forward';
-  let accepted = 0;
-  let swallowed = 0;
-  const sockets = new Set<Socket>();
-  const track = (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => {});
-  };
-  const server: NetServer = createNetServer((client) => {
-    accepted++;
-    track(client);
-    const upstream =
-      mode === 'forward' && targetPort !== undefined ? netConnect(targetPort, '127.0.0.1') : undefined;
-    if (upstream) {
-      track(upstream);
-      upstream.on('close', () => client.destroy());
-      client.on('close', () => upstream.destroy());
-      upstream.on('data', (chunk: Buffer) => {
-        if (mode === 'forward') client.write(chunk);
-      });
-    }
-    client.on('data', (chunk: Buffer) => {
-      if (mode === 'forward' && upstream) upstream.write(chunk);
-      else swallowed += chunk.length;
-    });
-  });
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  await listen(0);
-  const { port } = server.address() as AddressInfo;
-  const killConnections = () => {
-    for (const socket of sockets) socket.resetAndDestroy();
-  };
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      killConnections();
-      if (server.listening) server.close(() => resolve());
-      else resolve();
-    });
-  return {
-    port,
-    accepted: () => accepted,
-    swallowed: () => swallowed,
-    async set(next) {
-      if (next === 'closed') await stop();
-      else if (!server.listening) await listen(port);
-      // Connections that swallowed bytes are out of step: only new ones forward.
-      if (next === 'forward' && mode !== 'forward') killConnections();
-      mode = next;
-    },
-    killConnections,
-    close: stop,
-  };
-}
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const until = async (condition: () => boolean) => {

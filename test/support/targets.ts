@@ -38,6 +38,18 @@ export interface TargetOptions {
    * counts do not include the version probe; `auto` tests the probe.
    */
   api?: 'v1' | 'v2' | 'auto';
+  /**
+   * Where Airflow's webserver is reached instead of its own address, e.g. a fault proxy in front of
+   * it: the emulators pass every call through to it, a self-hosted client calls it directly.
+   */
+  upstream?: string;
+}
+
+/** The harness Airflow as seen at `upstream`: same instance, every HTTP call to that address. */
+export function reachedAt(airflow: AirflowInfo, upstream: string | undefined): AirflowInfo {
+  if (upstream === undefined) return airflow;
+  const baseUrl = upstream.replace(/\/$/, '');
+  return { ...airflow, baseUrl, apiRoot: `${baseUrl}${new URL(airflow.apiRoot).pathname}` };
 }
 
 /** The API version the harness Airflow speaks. */
@@ -47,9 +59,10 @@ export function apiOf(airflow: AirflowInfo): 'v1' | 'v2' {
 
 export async function startTarget(
   kind: TargetKind,
-  airflow: AirflowInfo,
+  harness: AirflowInfo,
   options: TargetOptions = {},
 ): Promise<Target> {
+  const airflow = reachedAt(harness, options.upstream);
   const api = options.api ?? apiOf(airflow);
   if (kind === 'self-hosted') {
     const url = new URL(airflow.baseUrl);
