@@ -55,7 +55,10 @@ export class AirkickError extends Error {
 
   constructor(code: ErrorCode, message: string, init: ErrorInit = {}) {
     const where = init.method && init.url ? ` (${init.method} ${redactUrl(init.url)})` : '';
-    super(redactSecrets(`${message}${where}`), init.cause === undefined ? undefined : { cause: init.cause });
+    super(
+      redactSecrets(`${message}${where}`),
+      init.cause === undefined ? undefined : { cause: sanitiseCause(init.cause) },
+    );
     this.code = code;
     this.fault = init.fault ?? DEFAULT_FAULT[code];
     this.method = init.method;
@@ -78,6 +81,25 @@ export class AirkickError extends Error {
   }
 }
 
+/**
+ * What an error keeps of its cause: names and redacted messages, a few levels deep. Never the cause
+ * itself: an SDK error holds the raw response, a Tea error the signed request (`lastRequest`), and a
+ * logger serialises whatever it is given.
+ */
+function sanitiseCause(cause: unknown, depth = 0): unknown {
+  if (cause instanceof AirkickError) return cause;
+  if (!(cause instanceof Error)) return redactSecrets(String(cause)).slice(0, 500);
+  const inner = depth < 3 && cause.cause !== undefined ? sanitiseCause(cause.cause, depth + 1) : undefined;
+  const safe = new Error(
+    redactSecrets(cause.message).slice(0, 500),
+    inner === undefined ? undefined : { cause: inner },
+  );
+  safe.name = cause.name;
+  // The stack would point here, not where it failed; the message is what helps.
+  safe.stack = `${safe.name}: ${safe.message}`;
+  return safe;
+}
+
 export function isAirkickError(error: unknown, code?: ErrorCode): error is AirkickError {
   return error instanceof AirkickError && (code === undefined || error.code === code);
 }
@@ -97,6 +119,24 @@ export function codeForStatus(status: number): ErrorCode | undefined {
   if (status === 408 || status === 504) return 'TIMEOUT';
   if (status >= 500) return 'SERVER';
   return 'BAD_REQUEST';
+}
+
+/**
+ * Failures no repeat of the same request can fix: the request, the DAG or the configuration has to
+ * change first. AUTH is not among them: a role or password an operator fixes makes the retry succeed.
+ */
+const PERMANENT_CODES: ReadonlySet<ErrorCode> = new Set([
+  'BAD_REQUEST',
+  'NOT_FOUND',
+  'CONFLICT',
+  'CONFIG',
+  'REDIRECT',
+  'UNSUPPORTED_COMMAND',
+]);
+
+/** Whether retrying can never help (see {@link PERMANENT_CODES}); anything else is worth a retry. */
+export function isPermanent(error: unknown): boolean {
+  return error instanceof AirkickError && !error.retryable && PERMANENT_CODES.has(error.code);
 }
 
 export function isRetryableStatus(status: number): boolean {

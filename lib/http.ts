@@ -10,7 +10,6 @@ export interface HttpCall {
   deadline?: number;
   /** Upper bound for this attempt alone. */
   timeoutMs?: number;
-  redirect?: 'manual' | 'follow';
   /** Aborts the attempt; it then fails as a `TIMEOUT` that is not retryable. */
   signal?: AbortSignal;
   /**
@@ -41,7 +40,9 @@ export async function httpCall(call: HttpCall): Promise<HttpResult> {
     const response = await fetch(call.url, {
       method: call.method,
       headers: call.headers ?? {},
-      redirect: call.redirect ?? 'follow',
+      // A redirect is the answer, never followed: a followed POST becomes a GET that "succeeds"
+      // without doing anything; callers treat a 3xx as an error unless a protocol step expects it.
+      redirect: 'manual',
       signal,
       ...(call.body === undefined ? {} : { body: call.body }),
     });

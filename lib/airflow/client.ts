@@ -38,7 +38,7 @@ export class RestAirflowClient implements AirflowClient {
 
   constructor(
     private readonly transport: Transport,
-    private readonly choice: ApiChoice = 'auto',
+    choice: ApiChoice = 'auto',
   ) {
     this.environment = transport.environment;
     this.hasCli = transport.cli !== undefined;

@@ -36,7 +36,12 @@ export function createAirflowClient(
 ): AirflowClient {
   const spec =
     typeof environment === 'string' ? parseEnvironment(environment, options.password) : environment;
-  const key = JSON.stringify([spec, options.aliyun?.credentials?.accessKeyId ?? null]);
+  // Static keys are part of the identity; a key provider (Function Compute) stays one client per container.
+  const keys = options.aliyun?.credentials;
+  const key = JSON.stringify([
+    spec,
+    typeof keys === 'function' ? 'current-keys' : (keys?.accessKeyId ?? null),
+  ]);
   const cached = options.fresh ? undefined : clients.get(key);
   if (cached) return cached;
   const client = new RestAirflowClient(transportFor(spec, options), spec.api ?? 'auto');

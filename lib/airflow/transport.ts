@@ -4,6 +4,7 @@
  * and the CLI where there is one. Retries, error mapping and the operations live once, in the client;
  * what differs between API versions lives in `api-v1.ts` and `api-v2.ts`.
  */
+import type { Bound } from '../deadline.ts';
 import type { CliResult } from './types.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -32,10 +33,8 @@ export interface ApiResponse {
   location?: string;
 }
 
-export interface AttemptOptions {
-  deadline?: number;
-  signal?: AbortSignal;
-}
+/** The time one attempt has: the invocation's deadline and abort signal. */
+export type AttemptOptions = Bound;
 
 export interface Transport {
   /** Safe display name of the environment. */

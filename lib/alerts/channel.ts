@@ -39,17 +39,6 @@ export interface HttpChannelOptions {
   name?: string;
 }
 
-/**
- * One signal for both bounds of `SendOptions`, for waits and SDK calls that take no deadline: it
- * aborts at the deadline or with the caller's signal; undefined when there is neither.
- */
-export function sendSignal(options: SendOptions = {}): AbortSignal | undefined {
-  const { deadline, signal } = options;
-  if (deadline === undefined) return signal;
-  const timeout = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
-  return signal ? AbortSignal.any([signal, timeout]) : timeout;
-}
-
 /** How a delivery the caller aborted ends, whatever it was doing at the time. */
 export function abortedDelivery(channel: string, cause: unknown): AirkickError {
   return new AirkickError('TIMEOUT', `${channel}: delivery aborted by the caller`, { cause });

@@ -1,10 +1,10 @@
+import { boundSignal, untilAborted } from '#lib/deadline.ts';
 import { AirkickError, codeForStatus, type ErrorCode } from '#lib/errors.ts';
 import { httpCall, retryAfterMs } from '#lib/http.ts';
 import { withRetry } from '#lib/retry.ts';
-import { abortedDelivery, type HttpChannelOptions, type SendOptions, sendSignal } from './channel.ts';
+import { abortedDelivery, type HttpChannelOptions, type SendOptions } from './channel.ts';
 import { systemClock } from './clock.ts';
 import type { TokenBucket } from './rate-limit.ts';
-import { untilAborted } from './state/abort.ts';
 
 export interface HttpRequest {
   url: string;
@@ -86,7 +86,7 @@ export async function postJson(
 async function takeTurn(delivery: HttpDelivery, send: SendOptions): Promise<void> {
   if (delivery.limiter === undefined) return;
   const { channel } = delivery;
-  await untilAborted(delivery.limiter.take(), sendSignal(send), channel).catch((cause: unknown) => {
+  await untilAborted(delivery.limiter.take(), boundSignal(send), channel).catch((cause: unknown) => {
     throw new AirkickError('TIMEOUT', `${channel}: no turn under the rate limit before the deadline`, {
       cause,
     });
@@ -112,7 +112,9 @@ function answerError(
     // Unlike the Airflow client, a 500 is retried: a repeated alert is better than a lost one.
     const retryable = status === 429 || status >= 500;
     const wait = retryAfterMs(headers);
-    return new AirkickError(code, `${target} answered HTTP ${status}${excerpt(text)}`, {
+    const location = code === 'REDIRECT' ? headers.get('location') : null;
+    const where = location && URL.canParse(location) ? ` redirecting to ${new URL(location).origin}` : '';
+    return new AirkickError(code, `${target} answered HTTP ${status}${where}${excerpt(text)}`, {
       status,
       retryable,
       ...(wait === undefined ? {} : { retryAfterMs: wait }),

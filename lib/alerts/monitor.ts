@@ -1,9 +1,9 @@
+import { untilAborted } from '#lib/deadline.ts';
 import { AirkickError, redactSecrets } from '#lib/errors.ts';
 import type { Alert } from './alert.ts';
 import type { SendOptions } from './channel.ts';
 import { type AlertLogger, silentLogger } from './logger.ts';
 import type { DeliveryResult, Notifier } from './notifier.ts';
-import { untilAborted } from './state/abort.ts';
 import { type AlertAction, type AlertState, decideAlert } from './state/decide.ts';
 import type { AlertStateStore } from './state/store.ts';
 

@@ -11,14 +11,17 @@ import * as openapi from '@alicloud/openapi-client';
 import { RuntimeOptions } from '@alicloud/tea-util';
 import type { ApiVersion, AttemptOptions, Transport } from '../airflow/transport.ts';
 import type { CliResult } from '../airflow/types.ts';
+import { type Bound, boundSignal, remainingMs, untilAborted } from '../deadline.ts';
 import { type DmsSpec, describeEnvironment } from '../environment.ts';
-import { AirkickError, codeForStatus, isRetryableStatus } from '../errors.ts';
+import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '../errors.ts';
 import { httpCall, parseJson } from '../http.ts';
 import { type Credential, type CredentialSource, readCookie, sendWithCredential } from './http-session.ts';
 import { TokenCache } from './token-cache.ts';
 
 /** Documented login validity; the answer carries no expiry. */
 const LOGIN_TTL_MS = 2 * 3600_000;
+/** Longest wait for CreateAirflowLoginToken's answer when the invocation has more time. */
+const LOGIN_TIMEOUT_MS = 10_000;
 
 /** Static keys, e.g. Function Compute's `context.credentials`. */
 export interface AliyunKeys {
@@ -28,8 +31,11 @@ export interface AliyunKeys {
 }
 
 export interface DmsOptions {
-  /** Defaults to the @alicloud/credentials default chain (env, profile, RAM role...). */
-  credentials?: AliyunKeys;
+  /**
+   * Static keys, or a function giving the current ones (Function Compute hands each invocation fresh
+   * STS keys on its context). Defaults to the @alicloud/credentials default chain (env, profile, RAM role...).
+   */
+  credentials?: AliyunKeys | (() => AliyunKeys);
   loginTtlMs?: number;
 }
 
@@ -56,23 +62,19 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
       endpoint: endpoint.host,
       protocol: protocol.toLowerCase(),
       regionId: spec.region,
-      ...(keys
-        ? {
-            accessKeyId: keys.accessKeyId,
-            accessKeySecret: keys.accessKeySecret,
-            ...(keys.securityToken ? { securityToken: keys.securityToken } : {}),
-          }
-        : { credential: new DefaultCredential() }),
+      credential: keys
+        ? currentKeys(typeof keys === 'function' ? keys : () => keys)
+        : new DefaultCredential(),
     }),
   );
   const ttl = options.loginTtlMs ?? LOGIN_TTL_MS;
   let uiBase: string | undefined;
 
   const login = new TokenCache<Login>(
-    async () => {
-      const { token, host } = await createLoginToken(api, spec, protocol);
+    async (bound) => {
+      const { token, host } = await createLoginToken(api, spec, protocol, bound);
       const url = `${host}/login?token=${encodeURIComponent(token)}`;
-      const response = await httpCall({ method: 'GET', url, redirect: 'manual' });
+      const response = await httpCall({ method: 'GET', url, ...bound });
       const jwt = readCookie(response.headers, '_token');
       const cookieName = jwt ? '_token' : 'session';
       const cookie = jwt ?? readCookie(response.headers, 'session');
@@ -99,13 +101,13 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
     Math.min(ttl / 10, 5 * 60_000),
   );
   const source: CredentialSource = {
-    get: async (api) => (await login.get())[api],
+    get: async (api, _request, bound) => (await login.get(bound))[api],
     invalidate: (api, credential) => login.invalidateIf((current) => current[api] === credential),
   };
 
   async function cli(command: string, attempt: AttemptOptions): Promise<CliResult> {
     for (let n = 1; ; n++) {
-      const session = (await login.get()).v1;
+      const session = (await login.get(attempt)).v1;
       // The documented CLI endpoint; for Airflow 3 instances it is assumed unchanged.
       const root = `${session.baseUrl}/api/v1/command`;
       const url = `${root}?command=${encodeURIComponent(command)}`;
@@ -113,7 +115,6 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
         method: 'POST',
         url,
         headers: session.headers,
-        redirect: 'manual',
         timeoutMs: 120_000,
         ...(attempt.deadline === undefined ? {} : { deadline: attempt.deadline }),
         ...(attempt.signal === undefined ? {} : { signal: attempt.signal }),
@@ -148,10 +149,34 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
   };
 }
 
+/**
+ * A credential for the Tea client that reads the keys at each call, so a long-lived client signs
+ * with the invocation's current STS keys.
+ */
+function currentKeys(read: () => AliyunKeys) {
+  return {
+    getCredential: async () => {
+      const k = read();
+      return {
+        accessKeyId: k.accessKeyId,
+        accessKeySecret: k.accessKeySecret,
+        securityToken: k.securityToken ?? '',
+        type: k.securityToken ? 'sts' : 'access_key',
+      };
+    },
+    getAccessKeyId: async () => read().accessKeyId,
+    getAccessKeySecret: async () => read().accessKeySecret,
+    getSecurityToken: async () => read().securityToken ?? '',
+    getBearerToken: () => '',
+    getType: () => (read().securityToken ? 'sts' : 'access_key'),
+  };
+}
+
 async function createLoginToken(
   api: InstanceType<typeof OpenApiClient>,
   spec: DmsSpec,
   protocol: string,
+  bound: Bound,
 ): Promise<{ token: string; host: string }> {
   const params = new openapi.Params({
     action: 'CreateAirflowLoginToken',
@@ -178,10 +203,18 @@ async function createLoginToken(
     );
   }
   let body: Record<string, unknown>;
+  // Tea's client takes no abort signal: its timeouts are cut to the time left, and the caller stops
+  // waiting when the invocation's signal fires.
+  const timeout = Math.max(1, Math.min(LOGIN_TIMEOUT_MS, remainingMs(bound)));
   try {
-    const answer = await api.callApi(params, request, new RuntimeOptions({ readTimeout: 10_000 }));
+    const answer = await untilAborted(
+      api.callApi(params, request, new RuntimeOptions({ readTimeout: timeout, connectTimeout: timeout })),
+      boundSignal(bound),
+      `CreateAirflowLoginToken for ${spec.airflowId}`,
+    );
     body = (answer.body ?? {}) as Record<string, unknown>;
   } catch (cause) {
+    if (isAirkickError(cause)) throw cause;
     const error = cause as { code?: string; data?: Record<string, unknown>; message?: string };
     const status = typeof error.data?.statusCode === 'number' ? error.data.statusCode : undefined;
     throw dmsError(spec, {

@@ -15,7 +15,7 @@ export interface Credential {
 
 export interface CredentialSource {
   /** The credential for API `api`, or undefined when this server has no such API (an Airflow 2 asked for v2). */
-  get(api: ApiVersion, request: ApiRequest): Promise<Credential | undefined>;
+  get(api: ApiVersion, request: ApiRequest, bound: AttemptOptions): Promise<Credential | undefined>;
   /** Forget `credential` when the server rejected it; absent for credentials that cannot be refreshed. */
   invalidate?(api: ApiVersion, credential: Credential): void;
 }
@@ -26,7 +26,7 @@ export async function sendWithCredential(
   source: CredentialSource,
 ): Promise<ApiResponse> {
   for (let attempt = 1; ; attempt++) {
-    const credential = await source.get(request.api, request);
+    const credential = await source.get(request.api, request, options);
     if (!credential) return { status: 404, body: { detail: `this Airflow serves no /api/${request.api}` } };
     const response = await httpCall({
       method: request.method,
@@ -39,7 +39,6 @@ export async function sendWithCredential(
       ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
       ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      redirect: 'manual',
     });
     // A session that has expired answers with a redirect to the login page (DMS): refresh it once.
     const session = source.invalidate !== undefined;

@@ -14,6 +14,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ApiRequest, ApiResponse, ApiVersion, AttemptOptions, Transport } from '../airflow/transport.ts';
 import type { CliResult } from '../airflow/types.ts';
+import { type Bound, boundSignal } from '../deadline.ts';
 import { describeEnvironment, type MwaaSpec } from '../environment.ts';
 import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '../errors.ts';
 import { httpCall, parseJson, retryAfterMs } from '../http.ts';
@@ -67,9 +68,9 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
   let webHost: string | undefined;
   let mode = spec.auth;
 
-  const cliToken = new TokenCache<WebToken>(async () => {
-    const out = await sdk('CreateCliToken', environment, () =>
-      client.send(new CreateCliTokenCommand({ Name: spec.name })),
+  const cliToken = new TokenCache<WebToken>(async (bound) => {
+    const out = await sdk('CreateCliToken', environment, bound, (options) =>
+      client.send(new CreateCliTokenCommand({ Name: spec.name }), options),
     );
     const value = tokenOf(out.CliToken, out.WebServerHostname, 'CreateCliToken');
     webHost = value.host;
@@ -84,9 +85,9 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
    * version asked first is tried first; a 404 there tries the other with the same one-time token.
    */
   let preferred: ApiVersion = spec.api ?? 'v2';
-  const session = new TokenCache<{ api: ApiVersion; credential: Credential }>(async () => {
-    const out = await sdk('CreateWebLoginToken', environment, () =>
-      client.send(new CreateWebLoginTokenCommand({ Name: spec.name })),
+  const session = new TokenCache<{ api: ApiVersion; credential: Credential }>(async (bound) => {
+    const out = await sdk('CreateWebLoginToken', environment, bound, (options) =>
+      client.send(new CreateWebLoginTokenCommand({ Name: spec.name }), options),
     );
     const { token, host } = tokenOf(out.WebToken, out.WebServerHostname, 'CreateWebLoginToken');
     webHost = host;
@@ -99,7 +100,7 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
         url,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ token }),
-        redirect: 'manual',
+        ...bound,
       });
       // The other major version's login path: not there (404), or not for POST (405).
       if ((response.status === 404 || response.status === 405) && api === order[0]) continue;
@@ -125,9 +126,9 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
     );
   }, sessionTtl / 12);
   const sessionSource: CredentialSource = {
-    async get(api) {
+    async get(api, _request, bound) {
       preferred = api;
-      const current = await session.get();
+      const current = await session.get(bound);
       return current.api === api ? current.credential : undefined;
     },
     invalidate: (_api, credential) => session.invalidateIf((current) => current.credential === credential),
@@ -197,7 +198,7 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
   async function cliOnce(command: string, attempt: AttemptOptions): Promise<CliResult> {
     const words = command.split(' ', 2).filter((w) => /^[a-z][a-z_-]*$/.test(w));
     for (let n = 1; ; n++) {
-      const { token, host } = await cliToken.get();
+      const { token, host } = await cliToken.get(attempt);
       const url = `${webScheme}://${host}/aws_mwaa/cli`;
       const response = await httpCall({
         method: 'POST',
@@ -266,11 +267,29 @@ function fromBase64(value: string | undefined): string {
   return value ? Buffer.from(value, 'base64').toString('utf8') : '';
 }
 
-/** Turns an SDK failure into an AirkickError; the SDK's messages carry no credentials. */
-async function sdk<T>(operation: string, environment: string, call: () => Promise<T>): Promise<T> {
+/**
+ * One SDK call within `bound` (the SDK's own `abortSignal`), its failure turned into an AirkickError.
+ * The SDK's messages carry no credentials; the cause kept is only its name and message.
+ */
+async function sdk<T>(
+  operation: string,
+  environment: string,
+  bound: Bound,
+  call: (options: { abortSignal?: AbortSignal }) => Promise<T>,
+): Promise<T> {
+  const signal = boundSignal(bound);
   try {
-    return await call();
+    return await call(signal ? { abortSignal: signal } : {});
   } catch (cause) {
+    if (signal?.aborted) {
+      throw new AirkickError(
+        'TIMEOUT',
+        `MWAA ${operation} for ${environment}: no answer before the deadline`,
+        {
+          retryable: true,
+        },
+      );
+    }
     const error = cause as {
       name?: string;
       message?: string;

@@ -4,6 +4,7 @@
  * CLI endpoint.
  */
 import type { ApiVersion, Transport } from '../airflow/transport.ts';
+import type { Bound } from '../deadline.ts';
 import { describeEnvironment, type SelfHostedSpec } from '../environment.ts';
 import { AirkickError, codeForStatus, isRetryableStatus, registerSecret } from '../errors.ts';
 import { httpCall, parseJson } from '../http.ts';
@@ -23,8 +24,8 @@ export function selfHostedTransport(spec: SelfHostedSpec): Transport {
     registerSecret(encoded);
     basic.headers.authorization = `Basic ${encoded}`;
   }
-  const jwt = new TokenCache<Credential | undefined>(async () => {
-    const token = await fetchToken(spec);
+  const jwt = new TokenCache<Credential | undefined>(async (bound) => {
+    const token = await fetchToken(spec, bound);
     if (token === undefined) return { value: undefined, expiresAt: Date.now() + 60_000 };
     return {
       value: { baseUrl: spec.baseUrl, headers: { authorization: `Bearer ${token}` } },
@@ -36,8 +37,8 @@ export function selfHostedTransport(spec: SelfHostedSpec): Transport {
   const publicCall: Credential = { baseUrl: spec.baseUrl, headers: {} };
   const source: CredentialSource = {
     // Airflow 3 answers health without a token: a wrong password must not make a health read fail.
-    get: async (api: ApiVersion, request) =>
-      api === 'v1' || anonymous ? basic : request.anonymous ? publicCall : jwt.get(),
+    get: async (api: ApiVersion, request, bound) =>
+      api === 'v1' || anonymous ? basic : request.anonymous ? publicCall : jwt.get(bound),
     ...(anonymous
       ? {}
       : { invalidate: (api: ApiVersion, c: Credential) => api === 'v2' && jwt.invalidate(c) }),
@@ -50,14 +51,14 @@ export function selfHostedTransport(spec: SelfHostedSpec): Transport {
 }
 
 /** Airflow 3's token endpoint; undefined when the server has none (an Airflow 2 answers 404). */
-async function fetchToken(spec: SelfHostedSpec): Promise<string | undefined> {
+async function fetchToken(spec: SelfHostedSpec, bound: Bound): Promise<string | undefined> {
   const url = `${spec.baseUrl}/auth/token`;
   const response = await httpCall({
     method: 'POST',
     url,
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ username: spec.username, password: spec.password ?? '' }),
-    redirect: 'manual',
+    ...bound,
   });
   if (response.status === 404 || response.status === 405) return undefined;
   const where = { method: 'POST', url, status: response.status };

@@ -2,6 +2,7 @@
  * Caches one expiring credential (token, session cookie) across warm invocations: refreshed a safety
  * margin before it expires, fetched once for any number of concurrent callers (single flight).
  */
+import type { Bound } from '../deadline.ts';
 import { forgetSecret, registerSecret } from '../errors.ts';
 
 export interface Expiring<T> {
@@ -19,15 +20,17 @@ export class TokenCache<T> {
   fetches = 0;
 
   constructor(
-    private readonly fetcher: () => Promise<Expiring<T>>,
+    private readonly fetcher: (bound: Bound) => Promise<Expiring<T>>,
     private readonly marginMs: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async get(): Promise<T> {
+  /** The cached value, or a fresh one fetched within `bound` (the first caller's, when several wait). */
+  async get(bound: Bound = {}): Promise<T> {
     const current = this.#current;
     if (current && this.now() < current.expiresAt - this.marginMs) return current.value;
-    this.#pending ??= this.#refresh();
+    if (current) this.#drop(current);
+    this.#pending ??= this.#refresh(bound);
     return (await this.#pending).value;
   }
 
@@ -38,16 +41,19 @@ export class TokenCache<T> {
 
   /** Drops the cached value when `stale` says so of it. */
   invalidateIf(stale: (value: T) => boolean): void {
-    if (this.#current && stale(this.#current.value)) {
-      for (const secret of this.#current?.secrets ?? []) forgetSecret(secret);
-      this.#current = undefined;
-    }
+    if (this.#current && stale(this.#current.value)) this.#drop(this.#current);
   }
 
-  async #refresh(): Promise<Expiring<T>> {
+  /** An expired or rejected value is forgotten, its secrets too: the set of masked strings stays small. */
+  #drop(current: Expiring<T>): void {
+    for (const secret of current.secrets ?? []) forgetSecret(secret);
+    if (this.#current === current) this.#current = undefined;
+  }
+
+  async #refresh(bound: Bound): Promise<Expiring<T>> {
     try {
       this.fetches += 1;
-      const next = await this.fetcher();
+      const next = await this.fetcher(bound);
       for (const secret of next.secrets ?? []) registerSecret(secret);
       this.#current = next;
       return next;

@@ -4,7 +4,7 @@
  */
 import type { CleanConfig } from '../config.ts';
 import { AirkickError } from '../errors.ts';
-import { countAlertFailures, type JobContext } from './context.ts';
+import { airflowBound, countAlertFailures, type JobContext, jobBound } from './context.ts';
 
 export interface CleanSummary {
   cleanBefore: string;
@@ -84,12 +84,12 @@ export async function cleanMetadata(config: CleanConfig, ctx: JobContext): Promi
   }
   const cleanBefore = new Date(ctx.now().getTime() - config.retentionDays * 86_400_000);
   try {
-    const result = await ctx.client.runCli(cleanArgs(config, cleanBefore), { deadline: ctx.deadline });
+    const result = await ctx.client.runCli(cleanArgs(config, cleanBefore), airflowBound(ctx));
     const output = `${result.stdout}\n${result.stderr}`;
     const { tables, total } = readCleanOutput(output);
     let archivesDropped = false;
     if (config.dropArchives && !config.dryRun) {
-      await ctx.client.runCli(['db', 'drop-archived', '--yes'], { deadline: ctx.deadline });
+      await ctx.client.runCli(['db', 'drop-archived', '--yes'], airflowBound(ctx));
       archivesDropped = true;
     }
     const summary = {
@@ -112,12 +112,15 @@ export async function cleanMetadata(config: CleanConfig, ctx: JobContext): Promi
     return summary;
   } catch (error) {
     ctx.logger.error('db clean failed', { error });
-    const result = await ctx.alerting.notifier.notify({
-      title: `Airflow db clean failed: ${ctx.client.environment}`,
-      severity: 'warning',
-      environment: ctx.client.environment,
-      summary: (error as Error).message,
-    });
+    const result = await ctx.alerting.notifier.notify(
+      {
+        title: `Airflow db clean failed: ${ctx.client.environment}`,
+        severity: 'warning',
+        environment: ctx.client.environment,
+        summary: (error as Error).message,
+      },
+      jobBound(ctx),
+    );
     countAlertFailures(ctx, result);
     throw error;
   }

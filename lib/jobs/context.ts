@@ -1,6 +1,7 @@
 /** What every job gets: the Airflow client, logs, metrics, alerts and the time it has. */
 import type { AirflowClient } from '../airflow/types.ts';
 import type { Alerting } from '../alerts/index.ts';
+import type { Bound } from '../deadline.ts';
 
 /** Compatible with the Powertools logger: extra objects become keys of the JSON line. */
 export interface JobLogger {
@@ -30,9 +31,28 @@ export interface JobContext {
   logger: JobLogger;
   metrics: JobMetrics;
   alerting: Pick<Alerting, 'notifier' | 'monitor'>;
-  /** Epoch ms by which the job must be done (the function's remaining time, less a margin). */
+  /** Epoch ms by which the job must be done, alerts included (the function's remaining time, less a margin). */
   deadline: number;
+  /** Aborts at the deadline or when the platform is about to stop the invocation. */
+  signal?: AbortSignal;
   now(): Date;
+}
+
+/** Kept from Airflow's share of the time, so an Airflow that never answers still leaves time to alert. */
+export const ALERTING_RESERVE_MS = 5_000;
+
+/**
+ * The bound of a call to Airflow: the job's time less the slice kept for alerts (5 s, or half the
+ * time left when that is shorter).
+ */
+export function airflowBound(ctx: Pick<JobContext, 'deadline' | 'signal'>): Bound {
+  const reserve = Math.min(ALERTING_RESERVE_MS, Math.max(0, ctx.deadline - Date.now()) / 2);
+  return { deadline: ctx.deadline - reserve, ...(ctx.signal ? { signal: ctx.signal } : {}) };
+}
+
+/** All the time the job has: the bound of alert deliveries, and of calls in jobs that send no alert. */
+export function jobBound(ctx: Pick<JobContext, 'deadline' | 'signal'>): Bound {
+  return { deadline: ctx.deadline, ...(ctx.signal ? { signal: ctx.signal } : {}) };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping the input order in the result. */

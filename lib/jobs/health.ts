@@ -4,7 +4,9 @@
  */
 import type { DagRun, Health } from '../airflow/types.ts';
 import type { HealthConfig } from '../config.ts';
-import { countAlertFailures, type JobContext } from './context.ts';
+import { airflowBound, countAlertFailures, type JobContext, jobBound } from './context.ts';
+
+export { ALERTING_RESERVE_MS } from './context.ts';
 
 export interface HealthVerdict {
   healthy: boolean;
@@ -62,12 +64,9 @@ export function judgeHealth(health: Health, config: Pick<HealthConfig, 'maxHeart
   return problems;
 }
 
-/** Kept from Airflow's share of the time, so an Airflow that never answers still leaves time to alert. */
-export const ALERTING_RESERVE_MS = 5_000;
-
 export async function checkHealth(config: HealthConfig, ctx: JobContext): Promise<HealthVerdict> {
-  const options = { deadline: ctx.deadline - ALERTING_RESERVE_MS };
-  const alerting = { deadline: ctx.deadline };
+  const options = airflowBound(ctx);
+  const alerting = jobBound(ctx);
   const verdict: HealthVerdict = {
     healthy: true,
     problems: [],

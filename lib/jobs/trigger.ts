@@ -4,9 +4,9 @@
  */
 import type { DagRun } from '../airflow/types.ts';
 import type { TriggerConfig } from '../config.ts';
-import { AirkickError, isAirkickError } from '../errors.ts';
+import { AirkickError, isAirkickError, isPermanent } from '../errors.ts';
 import { type ScheduleInput, scheduleRunId } from '../runtime/events.ts';
-import { countAlertFailures, type JobContext } from './context.ts';
+import { airflowBound, countAlertFailures, type JobContext, jobBound } from './context.ts';
 
 export interface TriggerOutcome {
   dagId: string;
@@ -54,7 +54,7 @@ export async function triggerScheduled(
       try {
         const { run, alreadyTriggered } = await ctx.client.triggerDagRun(
           { dagId, runId, conf: conf as Record<string, unknown>, note: `airkick trigger-dag, slot ${slot}` },
-          { deadline: ctx.deadline },
+          airflowBound(ctx),
         );
         ctx.metrics.add(alreadyTriggered ? 'AlreadyTriggered' : 'DagRunsTriggered', 1);
         ctx.logger.info(
@@ -65,7 +65,9 @@ export async function triggerScheduled(
         return { dagId, runId, alreadyTriggered, state };
       } catch (error) {
         ctx.metrics.add('TriggerFailures', 1);
-        ctx.logger.error('DAG run trigger failed', keys, { error });
+        // A permanent failure (unknown DAG, bad conf) still fails the invocation: a scheduled trigger
+        // that can never work must show in the platform's Errors alarm, and its retries are harmless.
+        ctx.logger.error('DAG run trigger failed', { ...keys, permanent: isPermanent(error) }, { error });
         return {
           dagId,
           runId,
@@ -91,22 +93,25 @@ async function waitAndAlert(run: DagRun, ctx: JobContext): Promise<DagRun['state
   const keys = { dag_id: run.dagId, run_id: run.runId };
   try {
     const done = await ctx.client.waitForDagRun(run.dagId, run.runId, {
-      deadline: ctx.deadline,
+      ...airflowBound(ctx),
       pollIntervalMs: 2_000,
     });
     if (done.state === 'failed') {
       ctx.metrics.add('DagRunsFailed', 1);
       ctx.logger.warn('DAG run failed', keys);
       const link = ctx.client.uiUrl(run.dagId, run.runId);
-      const result = await ctx.alerting.notifier.notify({
-        title: `DAG run failed: ${run.dagId}`,
-        severity: 'critical',
-        environment: ctx.client.environment,
-        dagId: run.dagId,
-        runId: run.runId,
-        summary: `The run ${run.runId} of ${run.dagId} ended in state "failed".`,
-        ...(link ? { link } : {}),
-      });
+      const result = await ctx.alerting.notifier.notify(
+        {
+          title: `DAG run failed: ${run.dagId}`,
+          severity: 'critical',
+          environment: ctx.client.environment,
+          dagId: run.dagId,
+          runId: run.runId,
+          summary: `The run ${run.runId} of ${run.dagId} ended in state "failed".`,
+          ...(link ? { link } : {}),
+        },
+        jobBound(ctx),
+      );
       countAlertFailures(ctx, result);
     } else ctx.logger.info(`DAG run finished: ${done.state}`, keys);
     return done.state;

@@ -111,14 +111,3 @@ export function objectConf(record: UploadRecord): ObjectConf {
 export function uploadConf(record: UploadRecord, rule: UploadRule): Record<string, unknown> & ObjectConf {
   return { ...rule.conf, ...objectConf(record) };
 }
-
-/**
- * The DAG run conf for the per-batch mode: one run for many objects, `{ ...rule.conf, objects }`.
- * `objects` wins over a rule `conf` key of that name, as in {@link uploadConf}.
- */
-export function batchConf(
-  records: readonly UploadRecord[],
-  rule?: UploadRule,
-): Record<string, unknown> & { objects: ObjectConf[] } {
-  return { ...rule?.conf, objects: records.map(objectConf) };
-}

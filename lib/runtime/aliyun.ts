@@ -34,9 +34,7 @@ export function fcFunction<C>(name: FunctionName, parse: (env: Env) => C, env: E
           const job = await runtime.jobContext({
             requestId: context.requestId,
             endsAt: Date.now() + timeoutMs,
-            ...(context.credentials
-              ? { clientOptions: { aliyun: { credentials: context.credentials } } }
-              : {}),
+            ...(context.credentials ? { aliyunKeys: context.credentials } : {}),
           });
           return await run(decodeEvent(event), job);
         } catch (error) {

@@ -6,9 +6,12 @@ import type { Context } from 'aws-lambda';
 import { awsSecretResolver } from '../alerts/index.ts';
 import { mwaaTransport } from '../auth/mwaa.ts';
 import type { JobContext } from '../jobs/context.ts';
-import { type FunctionName, FunctionRuntime } from './function.ts';
+import { type FunctionName, FunctionRuntime, SAFETY_MARGIN_MS } from './function.ts';
 
 type Env = Record<string, string | undefined>;
+
+/** middy answers (with a TimeoutError) this long before Lambda's hard stop if the handler has not. */
+const EARLY_TIMEOUT_MS = SAFETY_MARGIN_MS / 2;
 
 export function lambdaFunction<C>(name: FunctionName, parse: (env: Env) => C, env: Env = process.env) {
   const runtime = new FunctionRuntime(
@@ -25,18 +28,24 @@ export function lambdaFunction<C>(name: FunctionName, parse: (env: Env) => C, en
     runtime,
     config: runtime.config,
     handler<R>(run: (event: unknown, job: JobContext) => Promise<R>) {
-      return middy(async (event: unknown, context: Context) => {
-        try {
-          const job = await runtime.jobContext({
-            requestId: context.awsRequestId,
-            endsAt: Date.now() + context.getRemainingTimeInMillis(),
-          });
-          return await run(event, job);
-        } catch (error) {
-          runtime.logger.error('invocation failed', { error });
-          throw error;
-        }
-      })
+      // The job's own deadline comes first (SAFETY_MARGIN_MS before the end); middy's early timeout
+      // is the backstop that aborts whatever is still running and answers before Lambda kills it.
+      return middy(
+        async (event: unknown, context: Context, { signal }: { signal: AbortSignal }) => {
+          try {
+            const job = await runtime.jobContext({
+              requestId: context.awsRequestId,
+              endsAt: Date.now() + context.getRemainingTimeInMillis(),
+              signal,
+            });
+            return await run(event, job);
+          } catch (error) {
+            runtime.logger.error('invocation failed', { error });
+            throw error;
+          }
+        },
+        { timeoutEarlyInMillis: EARLY_TIMEOUT_MS },
+      )
         .use(injectLambdaContext(runtime.logger, { resetKeys: true }))
         .use(logMetrics(runtime.metrics));
     },

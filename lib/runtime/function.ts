@@ -5,12 +5,15 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type ClientOptions, createAirflowClient, type Providers } from '../airflow/index.ts';
+import { createAirflowClient, type Providers } from '../airflow/index.ts';
 import type { AirflowClient } from '../airflow/types.ts';
 import { type Alerting, createAlertingFromEnv, type SecretResolver } from '../alerts/index.ts';
 import { resolveSecretValue } from '../alerts/secrets.ts';
+import type { AliyunKeys } from '../auth/dms.ts';
 import { type BaseConfig, baseConfig } from '../config.ts';
+import { untilAborted } from '../deadline.ts';
 import { describeEnvironment, parseEnvironment } from '../environment.ts';
+import { forgetSecret, registerSecret } from '../errors.ts';
 import type { JobContext, JobMetrics } from '../jobs/context.ts';
 
 export type FunctionName = 'trigger-dag' | 'on-upload' | 'health-check' | 'db-clean';
@@ -31,11 +34,14 @@ export interface Invocation {
   requestId: string;
   /** Epoch ms when the platform stops the invocation. */
   endsAt: number;
-  clientOptions?: Partial<Pick<ClientOptions, 'aliyun'>>;
+  /** The platform's own early-timeout signal (middy's on Lambda), if it has one. */
+  signal?: AbortSignal;
+  /** Function Compute's STS keys for this invocation (they rotate; the DMS client signs with the current ones). */
+  aliyunKeys?: AliyunKeys;
 }
 
 /** Leaves time to log, publish metrics and answer before the platform's hard stop. */
-const SAFETY_MARGIN_MS = 1_500;
+export const SAFETY_MARGIN_MS = 1_500;
 
 export class FunctionRuntime<C> {
   readonly logger: Logger;
@@ -44,6 +50,8 @@ export class FunctionRuntime<C> {
   readonly config: C;
   readonly environment: string;
   #ready: Promise<{ password: string | undefined; alerting: Alerting }> | undefined;
+  /** The current invocation's Alibaba Cloud keys, read by the DMS client at each signed call. */
+  #aliyunKeys: AliyunKeys | undefined;
 
   constructor(
     readonly name: FunctionName,
@@ -65,33 +73,46 @@ export class FunctionRuntime<C> {
     });
   }
 
-  /** The job context for one invocation; secrets and alerting are resolved on the first one only. */
+  /**
+   * The job context for one invocation: its deadline and abort signal (the platform's end less a
+   * margin), the client and alerting. Secrets and alerting are resolved on the first invocation only,
+   * within its time.
+   */
   async jobContext(invocation: Invocation): Promise<JobContext> {
-    this.#ready ??= this.#coldStart(invocation).catch((error: unknown) => {
+    const deadline = invocation.endsAt - SAFETY_MARGIN_MS;
+    const timer = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+    const signal = invocation.signal ? AbortSignal.any([invocation.signal, timer]) : timer;
+    this.#rotateKeys(invocation.aliyunKeys);
+    this.#ready ??= this.#coldStart(signal).catch((error: unknown) => {
       this.#ready = undefined;
       throw error;
     });
-    const { password, alerting } = await this.#ready;
+    const { password, alerting } = await untilAborted(this.#ready, signal, `${this.name} cold start`);
     return {
-      client: this.#client(password, invocation),
+      client: this.#client(password),
       logger: this.logger,
       metrics: this.#jobMetrics,
       alerting,
-      deadline: invocation.endsAt - SAFETY_MARGIN_MS,
+      deadline,
+      signal,
       now: () => new Date(),
     };
   }
 
   /** Once per container: resolve the password reference, then build alerting (its Variable store needs a client). */
-  async #coldStart(invocation: Invocation): Promise<{ password: string | undefined; alerting: Alerting }> {
+  async #coldStart(signal: AbortSignal): Promise<{ password: string | undefined; alerting: Alerting }> {
     const resolver = this.deps.resolver;
     const raw = this.base.password;
     const password =
       raw !== undefined && resolver
-        ? await resolveSecretValue('AIRKICK_AIRFLOW_PASSWORD', raw, resolver)
+        ? await untilAborted(
+            resolveSecretValue('AIRKICK_AIRFLOW_PASSWORD', raw, resolver),
+            signal,
+            'resolve AIRKICK_AIRFLOW_PASSWORD',
+          )
         : raw;
     const alerting = await createAlertingFromEnv(this.env, {
-      airflow: this.#client(password, invocation),
+      airflow: this.#client(password),
       logger: this.logger,
       ...(resolver ? { resolver } : {}),
       ...this.deps.alerting,
@@ -99,11 +120,24 @@ export class FunctionRuntime<C> {
     return { password, alerting };
   }
 
-  #client(password: string | undefined, invocation: Invocation): AirflowClient {
+  /** The new invocation's keys replace the last one's, which stop being masked once they are not in use. */
+  #rotateKeys(keys: AliyunKeys | undefined): void {
+    const previous = this.#aliyunKeys;
+    if (keys === undefined || keys === previous) return;
+    registerSecret(keys.accessKeySecret);
+    registerSecret(keys.securityToken);
+    if (previous && previous.accessKeySecret !== keys.accessKeySecret) forgetSecret(previous.accessKeySecret);
+    if (previous && previous.securityToken !== keys.securityToken) forgetSecret(previous.securityToken);
+    this.#aliyunKeys = keys;
+  }
+
+  /** One client per container; on Function Compute it signs with the current invocation's keys. */
+  #client(password: string | undefined): AirflowClient {
+    const keys = this.#aliyunKeys;
     return createAirflowClient(this.base.environment, {
       providers: this.deps.providers,
       ...(password === undefined ? {} : { password }),
-      ...invocation.clientOptions,
+      ...(keys ? { aliyun: { credentials: () => this.#aliyunKeys ?? keys } } : {}),
     });
   }
 

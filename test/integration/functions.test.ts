@@ -3,6 +3,7 @@
  * emulated MWAA and DMS gateways or directly, into the real Airflow; results checked in Airflow.
  */
 import { randomUUID } from 'node:crypto';
+import { type AddressInfo, createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { scheduleRunId } from '#lib/runtime/events.ts';
@@ -30,15 +31,20 @@ let selfHosted: Target;
 const webhookSecret = 'whsec-functions-test-0123456789';
 let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
 
-// Everything the functions print, to check the log lines' shape and that no secret is in them.
+// Everything the functions print (the logger writes errors to stderr), to check the log lines' shape
+// and that no secret is in them.
 const printed: string[] = [];
-const write = process.stdout.write.bind(process.stdout);
+const streams = [process.stdout, process.stderr] as const;
+const writes = streams.map((stream) => stream.write.bind(stream));
 
 beforeAll(async () => {
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
-    printed.push(String(chunk));
-    return write(chunk, ...rest);
-  }) as typeof process.stdout.write;
+  streams.forEach((stream, i) => {
+    const write = writes[i] as (typeof writes)[number];
+    stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      printed.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof stream.write;
+  });
   [mwaa, dms, selfHosted, receiver] = await Promise.all([
     startTarget('mwaa', airflow),
     startTarget('dms', airflow),
@@ -47,7 +53,9 @@ beforeAll(async () => {
   ]);
 });
 afterAll(async () => {
-  process.stdout.write = write;
+  streams.forEach((stream, i) => {
+    stream.write = writes[i] as (typeof writes)[number];
+  });
   await Promise.all([mwaa?.stop(), dms?.stop(), receiver?.stop()]);
 });
 
@@ -82,6 +90,23 @@ function fcContext() {
     function: { name: 'airkick-test', timeout: 60 },
     region: 'cn-hangzhou',
   };
+}
+
+/** A loopback port nothing listens on (connections are refused). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function jsonLines(chunks: string[]): Record<string, unknown>[] {
+  return chunks
+    .join('')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 async function runsWithPrefix(dagId: string, prefix: string) {
@@ -179,7 +204,7 @@ describe('on-upload', () => {
     expect(runs[0]?.conf).toMatchObject({ key: hostileKey, bucket, pipeline: 'ingest', source: 's3' });
   });
 
-  it('direct S3 notification: a failing record fails the invocation so Lambda retries it', async () => {
+  it('direct S3 notification: a record no rule matches is acknowledged, an unreachable Airflow fails the invocation', async () => {
     const handler = await coldStart('on-upload', 'aws', selfHosted, {
       AIRKICK_UPLOAD_RULES: JSON.stringify([{ prefix: 'incoming/', dagId: 'airkick_conf' }]),
     });
@@ -188,12 +213,28 @@ describe('on-upload', () => {
       { bucket, key: 'incoming/a.csv', sequencer: '0A' },
       { bucket, key: 'elsewhere/b.csv', sequencer: '0B' },
     ]);
-    await expect(handler(event, lambdaContext())).rejects.toThrow(
-      /records failed and will be retried: Records\[1\]/,
-    );
+    const from = printed.length;
+    // No retry can make a rule match: retrying the invocation would only delay the good record's twin.
+    expect(await handler(event, lambdaContext())).toEqual({ triggered: 1, permanentFailures: 1 });
     expect(
       (await runsWithPrefix('airkick_conf', 's3__')).filter((r) => r.conf.bucket === bucket),
     ).toHaveLength(1);
+    const failure = jsonLines(printed.slice(from)).find((line) => line.record === 'Records[1]');
+    expect(failure).toMatchObject({
+      level: 'ERROR',
+      permanent: true,
+      message: 'upload not triggered; permanent failure, a retry cannot fix it',
+    });
+    expect(JSON.stringify(failure)).toContain(`no upload rule matches s3://${bucket}/elsewhere/b.csv`);
+
+    // Airflow refusing connections: nothing went through, the platform must redeliver it.
+    const closed = await coldStart('on-upload', 'aws', selfHosted, {
+      AIRKICK_ENV: `http://${airflow.username}@127.0.0.1:${await closedPort()}/`,
+      AIRKICK_UPLOAD_RULES: JSON.stringify([{ prefix: 'incoming/', dagId: 'airkick_conf' }]),
+    });
+    await expect(closed(event, lambdaContext())).rejects.toThrow(
+      /^on-upload: 1 of 2 records failed and will be retried \(Records\[0\]\): network error: .*ECONNREFUSED/,
+    );
   });
 
   it('OSS via DMS: the same upload delivered twice gives one run, with the key intact', async () => {
@@ -208,23 +249,39 @@ describe('on-upload', () => {
     expect(runs[0]?.conf).toMatchObject({ key: hostileKey, source: 'oss' });
   });
 
-  it('per-batch mode: one run carrying every object', async () => {
+  it('per-batch mode: one run per object, each naming its delivery, and a regrouped redelivery adds none', async () => {
     const handler = await coldStart('on-upload', 'aws', selfHosted, {
       AIRKICK_UPLOAD_RULES: JSON.stringify([{ prefix: 'incoming/', dagId: 'airkick_conf' }]),
       AIRKICK_UPLOAD_MODE: 'per-batch',
     });
     const bucket = `bucket-${uid()}`;
     const objects = ['a', 'b', 'c'].map((n, i) => ({ bucket, key: `incoming/${n}.csv`, sequencer: `0${i}` }));
-    await handler(s3Notification(objects), lambdaContext());
-    const runs = (await runsWithPrefix('airkick_conf', 'batch__')).filter(
-      (r) => (r.conf.objects as { bucket: string }[] | undefined)?.[0]?.bucket === bucket,
+    const [a, b, c] = objects as [(typeof objects)[0], (typeof objects)[0], (typeof objects)[0]];
+    await handler(
+      sqsBatch([
+        { id: 'm-ab', objects: [a, b] },
+        { id: 'm-c', objects: [c] },
+      ]),
+      lambdaContext(),
     );
-    expect(runs).toHaveLength(1);
-    expect((runs[0]?.conf.objects as { key: string }[] | undefined)?.map((o) => o.key)).toEqual([
+    // SQS redelivers in another grouping: b alone, then a with c.
+    await handler(sqsBatch([{ id: 'm-b', objects: [b] }]), lambdaContext());
+    await handler(
+      sqsBatch([
+        { id: 'm-a', objects: [a] },
+        { id: 'm-c2', objects: [c] },
+      ]),
+      lambdaContext(),
+    );
+    const runs = (await runsWithPrefix('airkick_conf', 's3__')).filter((r) => r.conf.bucket === bucket);
+    expect(runs.map((r) => r.conf.key).sort()).toEqual([
       'incoming/a.csv',
       'incoming/b.csv',
       'incoming/c.csv',
     ]);
+    const batches = new Set(runs.map((r) => JSON.stringify(r.conf.batch)));
+    expect(batches.size).toBe(1);
+    expect(runs[0]?.conf.batch).toEqual({ id: expect.stringMatching(/^batch__[0-9a-f]{32}$/), size: 3 });
   });
 });
 
@@ -405,11 +462,7 @@ describe('db-clean', () => {
 
 describe('logs', () => {
   it('are JSON lines keyed by function, cloud, environment, dag and run, and carry no secret', () => {
-    const lines = printed
-      .join('')
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = jsonLines(printed);
     const triggered = lines.find((l) => l.message === 'DAG run triggered' && l.cloud === 'aliyun');
     expect(triggered).toMatchObject({ function: 'trigger-dag', cloud: 'aliyun', dag_id: 'airkick_conf' });
     expect(String(triggered?.environment)).toMatch(/^dms:\/\//);

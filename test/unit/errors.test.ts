@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AirkickError, codeForStatus, redactSecrets, redactUrl, registerSecret } from '#lib/errors.ts';
 
 describe('AirkickError', () => {
-  it('names method and URL without secrets and keeps the cause', () => {
+  it('names method and URL without secrets and keeps the name and message of the cause', () => {
     const cause = new Error('socket hang up');
     const error = new AirkickError('TRANSPORT', 'request failed', {
       method: 'GET',
@@ -12,9 +12,33 @@ describe('AirkickError', () => {
     expect(error.message).toBe(
       'request failed (GET https://admin:***@host:8080/api/v1/health?token=***&x=1)',
     );
-    expect(error.cause).toBe(cause);
+    expect(error.cause).toMatchObject({ name: 'Error', message: 'socket hang up' });
     expect(error.fault).toBe('server');
     expect(JSON.stringify(error)).not.toContain('hunter22');
+  });
+
+  it('keeps of a cause only names and redacted messages, never the objects an SDK hangs on it', () => {
+    registerSecret('sk-signed-request-secret');
+    // The shapes of a Tea error (the signed request) and an AWS SDK error (the raw response).
+    const tea = Object.assign(new Error('Throttling: sk-signed-request-secret was rate limited'), {
+      name: 'ThrottlingError',
+      lastRequest: { headers: { authorization: 'acs AK:sk-signed-request-secret' } },
+      $response: { body: 'raw' },
+      cause: new Error('inner ECONNRESET'),
+    });
+    const error = new AirkickError('RATE_LIMITED', 'CreateAirflowLoginToken failed', { cause: tea });
+    expect(error.cause).toBeInstanceOf(Error);
+    expect(error.cause).not.toBe(tea);
+    expect(error.cause).toMatchObject({
+      name: 'ThrottlingError',
+      message: 'Throttling: *** was rate limited',
+    });
+    expect((error.cause as Error).cause).toMatchObject({ message: 'inner ECONNRESET' });
+    expect(Object.keys(error.cause as object)).toEqual(['name']);
+    expect(String((error.cause as Error).stack)).not.toContain('sk-signed-request-secret');
+    expect(new AirkickError('SERVER', 'x', { cause: { token: 'sk-signed-request-secret' } }).cause).toBe(
+      '[object Object]',
+    );
   });
 
   it('masks a registered secret wherever it appears in a message', () => {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { DagRun, Health } from '#lib/airflow/types.ts';
+import { AirkickError, isPermanent } from '#lib/errors.ts';
 import { cleanArgs, parseCleanOutput } from '#lib/jobs/clean.ts';
 import { judgeHealth, judgeRuns } from '#lib/jobs/health.ts';
 import { renderConf } from '#lib/jobs/trigger.ts';
+import { settleUploads, summarize, type UploadOutcome } from '#lib/jobs/uploads.ts';
 
 const healthy: Health = {
   metadatabase: { status: 'healthy' },
@@ -157,5 +159,67 @@ describe('judgeRuns', () => {
     expect(finding).toMatchObject({ failing: false, latest: { runId: 'r3' } });
     expect('recentFailures' in finding && finding.recentFailures.map((r) => r.runId)).toEqual(['r2']);
     expect(judgeRuns('etl', [], '2026-06-01T00:00:00Z')).toMatchObject({ failing: false });
+  });
+});
+
+describe('settling an upload delivery', () => {
+  const ok = (id: string): UploadOutcome => ({ id, dagId: 'd', runId: `s3__${id}`, alreadyTriggered: false });
+  const bad = (id: string, error: AirkickError): UploadOutcome => ({ ...ok(id), error });
+  const down = () =>
+    new AirkickError('TRANSPORT', 'network error: connect ECONNREFUSED', { retryable: true });
+  const noDag = () => new AirkickError('NOT_FOUND', 'DAG not found: nope');
+  const noRule = () => new AirkickError('BAD_REQUEST', 'no upload rule matches s3://b/k');
+
+  it('labels what a retry cannot fix as permanent, and auth, 5xx and network failures as retryable', () => {
+    expect(
+      [noDag(), noRule(), new AirkickError('REDIRECT', 'x'), new AirkickError('CONFIG', 'x')].map(
+        isPermanent,
+      ),
+    ).toEqual([true, true, true, true]);
+    expect(
+      [down(), new AirkickError('AUTH', 'x'), new AirkickError('SERVER', 'x'), new Error('x')].map(
+        isPermanent,
+      ),
+    ).toEqual([false, false, false, false]);
+  });
+
+  it('SQS: reports every failed message, permanent ones too, once per message', () => {
+    const summary = summarize([ok('m1'), bad('m2', noDag()), bad('m3', down()), bad('m3', down())]);
+    expect(summary).toMatchObject({ failedIds: ['m2', 'm3'], retryableIds: ['m3'], outage: false });
+    expect(settleUploads(summary, true)).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }],
+    });
+  });
+
+  it('SQS: a message with one object through and one failed is reported whole', () => {
+    expect(settleUploads(summarize([ok('m1'), bad('m1', down()), ok('m2')]), true)).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm1' }],
+    });
+  });
+
+  it('SQS: nothing through and something retryable fails the invocation, naming the records and the cause', () => {
+    const summary = summarize([bad('m1', down()), bad('m2', noRule())]);
+    expect(summary.outage).toBe(true);
+    expect(() => settleUploads(summary, true)).toThrow(
+      /^on-upload: 1 of 2 records failed and will be retried \(m1\): network error: connect ECONNREFUSED/,
+    );
+    // Only permanent failures: the batch is answered (the DLQ takes them), the invocation succeeds.
+    expect(settleUploads(summarize([bad('m1', noRule())]), true)).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm1' }],
+    });
+  });
+
+  it('direct events: a permanent failure is acknowledged, a retryable one fails the invocation', () => {
+    expect(settleUploads(summarize([ok('Records[0]'), bad('Records[1]', noRule())]), false)).toEqual({
+      triggered: 1,
+      permanentFailures: 1,
+    });
+    expect(() => settleUploads(summarize([ok('Records[0]'), bad('Records[1]', down())]), false)).toThrow(
+      expect.objectContaining({ code: 'TRANSPORT', retryable: true }),
+    );
+  });
+
+  it('an empty delivery (an S3 test event) is no outage', () => {
+    expect(settleUploads(summarize([]), true)).toEqual({ batchItemFailures: [] });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TokenCache } from '#lib/auth/token-cache.ts';
-import { AirkickError } from '#lib/errors.ts';
+import { AirkickError, redactSecrets } from '#lib/errors.ts';
 
 describe('TokenCache', () => {
   it('shares one fetch between concurrent callers and reuses it until the safety margin', async () => {
@@ -45,5 +45,38 @@ describe('TokenCache', () => {
     fail = false;
     expect(await cache.get()).toBe('x');
     expect(new AirkickError('AUTH', 'rejected session-cookie-value-123').message).toBe('rejected ***');
+  });
+});
+
+describe('TokenCache secrets and bounds', () => {
+  it('stops masking an expired token once it is replaced, and masks the new one', async () => {
+    let now = 0;
+    let issued = 0;
+    const cache = new TokenCache(
+      async () => {
+        issued += 1;
+        const value = `expiring-secret-token-${issued}`;
+        return { value, expiresAt: now + 60_000, secrets: [value] };
+      },
+      0,
+      () => now,
+    );
+    await cache.get();
+    expect(redactSecrets('a expiring-secret-token-1 b')).toBe('a *** b');
+    now = 60_000;
+    await cache.get();
+    expect(redactSecrets('expiring-secret-token-1 expiring-secret-token-2')).toBe(
+      'expiring-secret-token-1 ***',
+    );
+  });
+
+  it('fetches within the bound of the caller that found it missing', async () => {
+    const seen: unknown[] = [];
+    const cache = new TokenCache(async (bound) => {
+      seen.push(bound.deadline);
+      return { value: 'v', expiresAt: Date.now() + 60_000 };
+    }, 0);
+    await Promise.all([cache.get({ deadline: 123 }), cache.get({ deadline: 456 })]);
+    expect(seen).toEqual([123]);
   });
 });

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AirkickError } from '#lib/errors.ts';
-import {
-  batchConf,
-  matchRule,
-  parseUploadRules,
-  type UploadRule,
-  uploadConf,
-} from '#lib/jobs/upload-rules.ts';
+import { matchRule, parseUploadRules, type UploadRule, uploadConf } from '#lib/jobs/upload-rules.ts';
 import type { UploadRecord } from '#lib/runtime/events.ts';
 
 function record(bucket: string, key: string, overrides: Partial<UploadRecord> = {}): UploadRecord {
@@ -103,7 +97,7 @@ describe('matchRule', () => {
   });
 });
 
-describe('uploadConf and batchConf', () => {
+describe('uploadConf', () => {
   it('builds the snake_case DAG conf on top of the rule conf', () => {
     const rule: UploadRule = { dagId: 'load', conf: { target: 'raw', retries: 2 } };
     expect(uploadConf(record('landing', 'incoming/a b.csv'), rule)).toEqual({
@@ -127,19 +121,5 @@ describe('uploadConf and batchConf', () => {
     expect(result).toMatchObject({ bucket: 'landing', key: 'real.csv', source: 's3', extra: 1 });
     expect(result.size).toBeNull();
     expect(conf).toEqual({ bucket: 'forged', key: 'other.csv', source: 'oss', extra: 1 });
-  });
-
-  it('lists every object for the per-batch mode', () => {
-    const records = [
-      record('landing', 'a.csv'),
-      record('raw', 'b.csv', { source: 'oss', region: 'cn-hangzhou' }),
-    ];
-    const conf = batchConf(records, { dagId: 'batch', conf: { objects: 'forged', mode: 'batch' } });
-    expect(conf.mode).toBe('batch');
-    expect(conf.objects).toEqual([
-      expect.objectContaining({ bucket: 'landing', key: 'a.csv', source: 's3' }),
-      expect.objectContaining({ bucket: 'raw', key: 'b.csv', source: 'oss', region: 'cn-hangzhou' }),
-    ]);
-    expect(batchConf([])).toEqual({ objects: [] });
   });
 });

@@ -1,8 +1,8 @@
 import type { PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { boundSignal, untilAborted } from '#lib/deadline.ts';
 import { AirkickError } from '#lib/errors.ts';
 import { type Alert, renderPlainText, SEVERITY_LABEL } from '../alert.ts';
-import { type AlertChannel, abortedDelivery, sendSignal } from '../channel.ts';
-import { untilAborted } from '../state/abort.ts';
+import { type AlertChannel, abortedDelivery } from '../channel.ts';
 import { fitText, truncateChars } from '../truncate.ts';
 
 /** SNS: Subject under 100 ASCII characters; the whole publish (message + attributes) <= 256 KiB. */
@@ -75,7 +75,7 @@ export function snsChannel(options: SnsOptions): AlertChannel {
   return {
     name,
     async send(alert, send) {
-      const abortSignal = sendSignal(send);
+      const abortSignal = boundSignal(send);
       try {
         const { PublishCommand } = await import('@aws-sdk/client-sns');
         const command = new PublishCommand(snsPublishInput(options.topicArn, alert));

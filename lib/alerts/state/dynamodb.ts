@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { untilAborted } from '#lib/deadline.ts';
 import { AirkickError, type ErrorCode } from '#lib/errors.ts';
-import { untilAborted } from './abort.ts';
 import { type AlertStateStore, decodeState, encodeState, NOTHING_STORED } from './store.ts';
 
 /** The table's hash key (a string); the attributes beside it. */

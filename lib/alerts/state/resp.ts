@@ -7,8 +7,8 @@
  */
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { abortError, untilAborted } from '#lib/deadline.ts';
 import { AirkickError, registerSecret } from '#lib/errors.ts';
-import { abortError, untilAborted } from './abort.ts';
 
 export type RespValue = string | number | null | RespValue[];
 

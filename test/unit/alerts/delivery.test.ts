@@ -51,6 +51,23 @@ describe('postJson against a local server', () => {
     expect(clock.sleeps).toEqual([3_000, 200, 400]);
   });
 
+  it('does not follow a redirect: a followed POST would become a GET that "delivers" nothing', async () => {
+    const server = await serve([
+      {
+        status: 302,
+        headers: { location: 'https://login.example.com/sso?next=/services/T000/B000/tokentokentokentoken' },
+      },
+      { status: 200, body: 'ok' },
+    ]);
+    const { error } = await failure(postJson(to(server), { clock: fakeClock(), retry }));
+    expect(server.requests).toEqual([TOKEN_PATH]);
+    expect(error.code).toBe('REDIRECT');
+    expect(error.message).toBe(
+      `slack: ${server.url} answered HTTP 302 redirecting to https://login.example.com`,
+    );
+    expectNoToken(error);
+  });
+
   it('gives up after the configured retries with a typed error naming channel and origin, not the path', async () => {
     const server = await serve([{ status: 503 }]);
     const { error } = await failure(postJson(to(server), { clock: fakeClock(), retry }));
