@@ -293,7 +293,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const forward = (req: IncomingMessage, body: Buffer): Promise<Answer> =>
     new Promise((resolve, reject) => {
       const headers = { ...req.headers, host: upstream.host };
+      // The body goes on whole, with its length: the client's framing and hop-by-hop headers stay here.
       delete headers.connection;
+      delete headers['transfer-encoding'];
       const outgoing = httpRequest(
         {
           host: upstream.hostname,
