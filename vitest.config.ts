@@ -10,6 +10,7 @@ const PER_VERSION = [
   'retries',
   'emulators',
   'harness',
+  'faults',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 /** One project per Airflow major version: its global setup starts that Airflow once and provides it as `airflow`. */

@@ -51,7 +51,14 @@ export async function httpCall(call: HttpCall): Promise<HttpResult> {
     if (timeout.aborted) {
       throw failure(call, 'TIMEOUT', `no answer within ${budget} ms`, { retryable: true, cause });
     }
-    if (call.signal?.aborted) throw failure(call, 'TIMEOUT', 'aborted by the caller', { cause });
+    if (call.signal?.aborted) {
+      // The invocation's own signal fires at its deadline (a TimeoutError); anything else is a caller's abort.
+      const why =
+        (call.signal.reason as Error | undefined)?.name === 'TimeoutError'
+          ? "the invocation's deadline came first"
+          : 'aborted by the caller';
+      throw failure(call, 'TIMEOUT', why, { cause });
+    }
     const detail =
       cause instanceof Error && cause.cause instanceof Error ? cause.cause.message : String(cause);
     throw failure(call, 'TRANSPORT', `network error: ${detail}`, { retryable: true, cause });

@@ -1,5 +1,14 @@
 /** Airflow 2's stable REST API, `/api/v1`. */
-import { type AirflowApi, atLeast, dagRunFrom, healthFrom, importErrorsFrom, record, str } from './api.ts';
+import {
+  type AirflowApi,
+  atLeast,
+  dagRunFrom,
+  excerpt,
+  healthFrom,
+  importErrorsFrom,
+  record,
+  str,
+} from './api.ts';
 import type { ApiResponse } from './transport.ts';
 
 /** `note` arrived in Airflow 2.5; marshmallow on 2.2-2.4 rejects unknown fields. */
@@ -53,5 +62,5 @@ function problem(response: ApiResponse): string {
     .filter((part) => typeof part === 'string' && part)
     .join(': ');
   if (text) return text;
-  return typeof response.body === 'string' ? response.body.slice(0, 300) : '';
+  return typeof response.body === 'string' ? excerpt(response.body) : '';
 }

@@ -41,14 +41,16 @@ export async function sendWithCredential(
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     // A session that has expired answers with a redirect to the login page (DMS): refresh it once.
+    // A 302 anywhere else is a redirect in front of Airflow, reported as such.
     const session = source.invalidate !== undefined;
-    const rejected =
-      response.status === 401 || response.status === 403 || (session && response.status === 302);
+    const toLogin =
+      session && response.status === 302 && /\/login\b/.test(response.headers.get('location') ?? '');
+    const rejected = response.status === 401 || response.status === 403 || toLogin;
     if (rejected && session && attempt === 1) {
       source.invalidate?.(request.api, credential);
       continue;
     }
-    const status = session && response.status === 302 ? 401 : response.status;
+    const status = toLogin ? 401 : response.status;
     const wait = retryAfterMs(response.headers);
     const location = status >= 300 && status < 400 ? response.headers.get('location') : null;
     return {
