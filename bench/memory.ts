@@ -1,84 +1,37 @@
 /**
- * Peak memory of one invocation: a fresh process per function and cloud loads the bundle, answers one
- * event and reports its high-water mark (`maxRSS`, and `VmHWM` from /proc). A bare `node -e ''` is the
- * floor no function can go below.
+ * Peak memory of one invocation: the high-water mark (`maxRSS`, and `VmHWM` from /proc) of the
+ * cold-start rounds' invoke processes, each a fresh process that loaded a bundle and answered one
+ * event, next to the floor's on the same runtime and a bare `node`, below which no function can go.
  */
-import {
-  type BundleEnvironments,
-  CLOUDS,
-  type Cloud,
-  FUNCTIONS,
-  type FunctionName,
-  runBundle,
-  timedNode,
-} from './support/bundles.ts';
-import { median, mib, round, table, verdict } from './support/stats.ts';
+import { type ColdStartResult, type ColdStartRow, runtimesLine, subjectLabel } from './cold-start.ts';
+import { mib, ratio, table, verdict } from './support/stats.ts';
 
-export const MAX_RSS_BYTES = 128 * 1024 * 1024;
+/** Goal: every function's worst peak RSS at most this (issue 14: half the AWS sample's ~100 MB). */
+export const MAX_RSS_BYTES = 64 * 1024 * 1024;
 
-export interface MemoryRow {
-  cloud: Cloud;
-  name: FunctionName;
-  /** Median over the runs of the process's peak RSS, bytes. */
-  peakRssBytes: number;
-  /** The largest peak seen in any run, bytes. */
-  worstRssBytes: number;
-  error: string | null;
-}
+export const meetsRssGoal = (r: ColdStartRow): boolean => r.worstRssBytes <= MAX_RSS_BYTES;
 
-export interface MemoryResult {
-  runs: number;
-  bareRssBytes: number;
-  rows: MemoryRow[];
-}
-
-const BARE_RSS = `process.stdout.write('BENCH_RESULT ' + JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }) + '\\n')`;
-
-export async function memory(
-  root: string,
-  environments: BundleEnvironments,
-  runs: number,
-  log: (line: string) => void,
-): Promise<MemoryResult> {
-  const bare: number[] = [];
-  const rows: MemoryRow[] = [];
-  for (let run = 0; run < runs; run++) bare.push((await timedNode(['-e', BARE_RSS])).result?.maxRssKb ?? 0);
-  for (const cloud of CLOUDS) {
-    for (const name of FUNCTIONS) {
-      log(`memory: ${cloud}/${name}`);
-      const peaks: number[] = [];
-      let error: string | null = null;
-      for (let run = 0; run < runs; run++) {
-        const { result, exitCode, stderr } = await runBundle(root, cloud, name, 'invoke', environments);
-        error ??= result?.error ?? (result ? null : `no result (exit ${exitCode}): ${stderr}`);
-        // VmHWM and maxRSS agree on Linux; take the larger to be safe.
-        peaks.push(Math.max(result?.maxRssKb ?? 0, result?.vmHwmKb ?? 0) * 1024);
-      }
-      rows.push({
-        cloud,
-        name,
-        peakRssBytes: round(median(peaks), 0),
-        worstRssBytes: Math.max(...peaks),
-        error,
-      });
-    }
-  }
-  return { runs, bareRssBytes: round(median(bare) * 1024, 0), rows };
-}
-
-export function memoryTable(result: MemoryResult): string {
+export function memoryTable(result: ColdStartResult): string {
   return [
-    `Memory: peak RSS of one invocation in a fresh process, median (worst) of ${result.runs}; bare node = ${mib(result.bareRssBytes)}`,
+    `Memory: peak RSS of the cold-start invocations, median (worst) of ${result.runs} (AWS sample and db-clean: ${result.cliRuns}); ${runtimesLine(
+      result,
+      (b) => `bare \`node\` ${mib(b.bareRssBytes)}`,
+    )}`,
     table(
-      ['cloud', 'function', 'peak RSS', 'worst', '< 128 MiB', 'answered'],
+      ['cloud', 'function', 'peak RSS', 'worst', 'RSS/floor', `<= ${mib(MAX_RSS_BYTES)}`, 'answered'],
       result.rows.map((r) => [
         r.cloud,
-        r.name,
+        subjectLabel(r),
         mib(r.peakRssBytes),
         mib(r.worstRssBytes),
-        verdict(r.worstRssBytes < MAX_RSS_BYTES),
-        r.error === null ? 'ok' : `ERROR: ${r.error.slice(0, 80)}`,
+        ratio(r.rssRatio),
+        r.peer ? '' : verdict(meetsRssGoal(r)),
+        r.errors.length === 0 ? 'ok' : `ERROR: ${r.errors[0]?.slice(0, 80)}`,
       ]),
     ),
   ].join('\n');
 }
+
+/** The goals the rows meet: every function under the RSS cap (peers are not held to it). */
+export const rssGoalMet = (result: ColdStartResult): boolean =>
+  result.rows.filter((r) => !r.peer).every(meetsRssGoal);

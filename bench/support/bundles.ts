@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { DMS_EMULATOR_CREDENTIALS } from '#test/emulators/dms.ts';
 import { MWAA_EMULATOR_CREDENTIALS } from '#test/emulators/mwaa.ts';
 import { fcTimerEvent, ossEvent, scheduledEvent, sqsBatch } from '#test/support/events.ts';
+import type { PeerName } from './peers.ts';
 import { elapsedMs } from './stats.ts';
 
 export const FUNCTIONS = ['trigger-dag', 'on-upload', 'health-check', 'db-clean'] as const;
@@ -17,11 +18,11 @@ export const CLOUDS = ['aws', 'aliyun'] as const;
 export type FunctionName = (typeof FUNCTIONS)[number];
 export type Cloud = (typeof CLOUDS)[number];
 
-const RUNNER = join(import.meta.dirname, 'invoke-bundle.cjs');
+export const RUNNER = join(import.meta.dirname, 'invoke-bundle.cjs');
 /** The runs of every bundle go to this DAG, kept paused by the benchmark so nothing executes them. */
 export const BENCH_DAG = 'airkick_conf';
 
-export const bundlePath = (root: string, cloud: Cloud, name: FunctionName): string =>
+export const bundlePath = (root: string, cloud: Cloud, name: FunctionName | PeerName): string =>
   join(root, 'dist', cloud, name, 'index.js');
 
 /**
@@ -66,7 +67,7 @@ export interface ProcessRun {
 }
 
 /** A process environment with nothing inherited but the basics, as on a fresh function container. */
-function baseEnv(): Record<string, string> {
+export function baseEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const key of ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR']) {
     const value = process.env[key];
@@ -75,11 +76,15 @@ function baseEnv(): Record<string, string> {
   return env;
 }
 
-/** Spawns `node <args>` and measures it from spawn to exit. */
-export function timedNode(args: readonly string[], env: Record<string, string> = {}): Promise<ProcessRun> {
+/** Spawns `node <args>` (the given binary, or this process's) and measures it from spawn to exit. */
+export function timedNode(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  node: string = process.execPath,
+): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, {
+    const child = spawn(node, args, {
       env: { ...baseEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 120_000,
@@ -105,14 +110,22 @@ export function timedNode(args: readonly string[], env: Record<string, string> =
 }
 
 /** The bare baseline: a node process that imports and runs nothing. */
-export const bareNode = (): Promise<ProcessRun> => timedNode(['-e', '']);
+export const bareNode = (node?: string): Promise<ProcessRun> => timedNode(['-e', ''], {}, node);
 
 /** A schedule slot no other run uses, so every trigger really creates a run. */
 const freshSlot = () =>
   new Date(Date.UTC(2020, 0, 1) + Math.floor(Math.random() * 1e8) * 1000).toISOString().replace('.000', '');
 
-/** The function's own variables and one sample event, as the platform would deliver it. */
-function sample(name: FunctionName, cloud: Cloud): { env: Record<string, string>; event: string } {
+/**
+ * The function's own variables and one sample event, as the platform would deliver it. The AWS
+ * sample peer gets the MWAA emulator of the Lambda bundles' environment
+ * (`mwaa://NAME?region=R&endpoint=URL`) and the DAG.
+ */
+function sample(
+  name: FunctionName | PeerName,
+  cloud: Cloud,
+  environments: BundleEnvironments,
+): { env: Record<string, string>; event: string } {
   const schedule = () =>
     cloud === 'aws' ? JSON.stringify(scheduledEvent(freshSlot())) : fcTimerEvent(freshSlot()).toString();
   switch (name) {
@@ -131,24 +144,38 @@ function sample(name: FunctionName, cloud: Cloud): { env: Record<string, string>
       };
     }
     case 'health-check':
+    case 'floor':
       return { env: {}, event: schedule() };
     case 'db-clean':
       return {
         env: { AIRKICK_CLEAN_RETENTION_DAYS: '30', AIRKICK_CLEAN_DRY_RUN: 'true' },
         event: schedule(),
       };
+    case 'aws-sample': {
+      const mwaa = new URL(environments.aws);
+      const env = {
+        MWAA_ENV_NAME: mwaa.hostname,
+        MWAA_ENDPOINT: mwaa.searchParams.get('endpoint') ?? '',
+        DAG_ID: BENCH_DAG,
+      };
+      return { env, event: schedule() };
+    }
   }
 }
 
-/** Starts the bundle in a fresh process; `require` stops after loading, `invoke` answers one event. */
+/**
+ * Starts a bundle (a function's, or a peer's: see peers.ts) in a fresh process; `require` stops
+ * after loading, `invoke` answers one event.
+ */
 export function runBundle(
   root: string,
   cloud: Cloud,
-  name: FunctionName,
+  name: FunctionName | PeerName,
   mode: 'require' | 'invoke',
   environments: BundleEnvironments,
+  node?: string,
 ): Promise<ProcessRun> {
-  const { env, event } = sample(name, cloud);
+  const { env, event } = sample(name, cloud, environments);
   const platform =
     cloud === 'aws'
       ? {
@@ -164,10 +191,9 @@ export function runBundle(
             region: 'cn-hangzhou',
           }),
         };
-  return timedNode([RUNNER, bundlePath(root, cloud, name), mode, cloud], {
-    ...platform,
-    ...env,
-    AIRKICK_ENV: environments[cloud],
-    BENCH_EVENT: event,
-  });
+  return timedNode(
+    [RUNNER, bundlePath(root, cloud, name), mode, cloud],
+    { ...platform, ...env, AIRKICK_ENV: environments[cloud], BENCH_EVENT: event },
+    node,
+  );
 }

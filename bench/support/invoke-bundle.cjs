@@ -7,8 +7,13 @@
  *
  * node invoke-bundle.cjs <bundle> <require|invoke> <aws|aliyun>
  * Event (JSON text) in BENCH_EVENT; the FC context (JSON) in BENCH_FC_CONTEXT.
+ *
+ * `serve` keeps the bundle loaded, as a warm container: each line on stdin is a job
+ * `{ events, inFlight, timeoutMs }`, answered on file descriptor 3 (stdout is the function's log) with
+ * one line `{ seconds, cpuUs, answers, errors }`: every event through the Lambda handler, `inFlight`
+ * invocations at a time, and the CPU time the process spent on them. It exits when stdin ends.
  */
-const { readFileSync } = require('node:fs');
+const { readFileSync, writeSync } = require('node:fs');
 
 const [bundle, mode, cloud] = process.argv.slice(2);
 const started = performance.now();
@@ -29,8 +34,8 @@ function finish(fields) {
   process.stdout.write(`\nBENCH_RESULT ${JSON.stringify(result)}\n`, () => process.exit(0));
 }
 
-function lambdaContext() {
-  const end = Date.now() + 60_000;
+function lambdaContext(timeoutMs = 60_000) {
+  const end = Date.now() + timeoutMs;
   return {
     awsRequestId: `bench-${process.pid}`,
     functionName: 'airkick-bench',
@@ -47,10 +52,42 @@ function lambdaContext() {
   };
 }
 
+/** Runs one serve job: every event through the handler, `inFlight` at a time. */
+async function serveJob(handler, { events, inFlight, timeoutMs }) {
+  const answers = new Array(events.length).fill(null);
+  const errors = new Array(events.length).fill(null);
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < events.length) {
+      const i = next++;
+      try {
+        answers[i] = await handler(events[i], lambdaContext(timeoutMs));
+      } catch (caught) {
+        errors[i] = caught instanceof Error ? `${caught.name}: ${caught.message}` : String(caught);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, events.length) }, worker));
+  const { user, system } = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - start) / 1000, cpuUs: user + system, answers, errors };
+}
+
+async function serve(handler) {
+  const { createInterface } = require('node:readline');
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === '') continue;
+    writeSync(3, `${JSON.stringify(await serveJob(handler, JSON.parse(line)))}\n`);
+  }
+  process.exit(0);
+}
+
 async function main() {
   const { handler } = require(bundle);
   const loadedMs = performance.now();
   if (mode === 'require') return finish({ loadedMs });
+  if (mode === 'serve') return serve(handler);
   const text = process.env.BENCH_EVENT ?? '{}';
   const event = cloud === 'aliyun' ? Buffer.from(text) : JSON.parse(text);
   const context = cloud === 'aliyun' ? JSON.parse(process.env.BENCH_FC_CONTEXT ?? '{}') : lambdaContext();
