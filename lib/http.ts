@@ -47,8 +47,7 @@ export interface ResponseHeaders {
 
 export interface HttpResult {
   status: number;
-  /** Read it as `ResponseHeaders`; it is a whole (read-only) `Headers` for callers still typed that way. */
-  headers: ResponseHeaders & Headers;
+  headers: ResponseHeaders;
   text: string;
 }
 
@@ -272,20 +271,13 @@ async function decode(body: Buffer, encoding: string | undefined): Promise<Buffe
   return bytes;
 }
 
-/**
- * An answer's headers, read from node's IncomingMessage. Shaped as a read-only fetch `Headers` (its
- * type only: the global class itself would load undici), so callers typed against `Headers` keep
- * compiling; `get` and `getSetCookie` are all they use.
- */
-class AnswerHeaders implements ResponseHeaders, Headers {
-  readonly #values: Map<string, string[]>;
+/** An answer's headers, read from node's IncomingMessage (never the global `Headers`: it loads undici). */
+class AnswerHeaders implements ResponseHeaders {
+  readonly #values = new Map<string, string[]>();
 
   constructor(distinct: NodeJS.Dict<string[]>) {
-    this.#values = new Map();
-    for (const name of Object.keys(distinct).sort()) {
-      const values = distinct[name];
+    for (const [name, values] of Object.entries(distinct))
       if (values !== undefined) this.#values.set(name, values);
-    }
   }
 
   get(name: string): string | null {
@@ -294,44 +286,6 @@ class AnswerHeaders implements ResponseHeaders, Headers {
 
   getSetCookie(): string[] {
     return [...(this.#values.get('set-cookie') ?? [])];
-  }
-
-  has(name: string): boolean {
-    return this.#values.has(name.toLowerCase());
-  }
-
-  // An answer's headers are immutable, as fetch's are.
-  append(): void {
-    throw new TypeError('immutable');
-  }
-  set(): void {
-    throw new TypeError('immutable');
-  }
-  delete(): void {
-    throw new TypeError('immutable');
-  }
-
-  *entries(): IterableIterator<[string, string]> {
-    for (const [name, values] of this.#values) {
-      if (name === 'set-cookie') for (const value of values) yield [name, value];
-      else yield [name, values.join(', ')];
-    }
-  }
-
-  *keys(): IterableIterator<string> {
-    for (const [name] of this.entries()) yield name;
-  }
-
-  *values(): IterableIterator<string> {
-    for (const [, value] of this.entries()) yield value;
-  }
-
-  [Symbol.iterator](): IterableIterator<[string, string]> {
-    return this.entries();
-  }
-
-  forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
-    for (const [name, value] of this.entries()) callback.call(thisArg, value, name, this);
   }
 }
 

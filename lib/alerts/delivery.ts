@@ -1,6 +1,6 @@
 import { boundSignal, untilAborted } from '#lib/deadline.ts';
 import { AirkickError, codeForStatus, type ErrorCode } from '#lib/errors.ts';
-import { httpCall, retryAfterMs } from '#lib/http.ts';
+import { httpCall, type ResponseHeaders, retryAfterMs } from '#lib/http.ts';
 import { withRetry } from '#lib/retry.ts';
 import { abortedDelivery, type HttpChannelOptions, type SendOptions } from './channel.ts';
 import { systemClock } from './clock.ts';
@@ -104,7 +104,7 @@ function answerError(
   delivery: HttpDelivery,
   target: string,
   status: number,
-  headers: Headers,
+  headers: ResponseHeaders,
   text: string,
 ): AirkickError | undefined {
   const code = codeForStatus(status);

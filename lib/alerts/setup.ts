@@ -17,7 +17,7 @@ import { createNotifier, type Notifier } from './notifier.ts';
 import { airflowVariableStateStore } from './state/airflow-variable.ts';
 import { dynamodbStateStore } from './state/dynamodb.ts';
 import { memoryStateStore } from './state/memory.ts';
-import { createRedisClient, type RedisLike, redisStateStore } from './state/redis.ts';
+import type { RedisLike } from './state/redis.ts';
 import type { AlertStateStore } from './state/store.ts';
 
 export interface AlertingDeps {
@@ -92,6 +92,8 @@ export async function createAlerting(
       });
       break;
     case 'redis': {
+      // Loaded only when Redis is the store: the RESP client and its sockets cost the others nothing.
+      const { createRedisClient, redisStateStore } = await import('./state/redis.ts');
       let client = deps.redis;
       if (client === undefined) {
         // Connects on first use: an unreachable Redis must not fail the cold start, only de-duplication.

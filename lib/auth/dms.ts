@@ -1,20 +1,18 @@
 /**
- * Alibaba Cloud DMS Airflow: CreateAirflowLoginToken (OpenAPI, RPC style, signed by
- * @alicloud/openapi-client since no dms20250414 SDK is published), then `GET {Host}/login?token=`
- * whose 302 carries the `session` cookie for the REST API (`/api/v1`, Airflow 2) and the CLI endpoint.
+ * Alibaba Cloud DMS Airflow: CreateAirflowLoginToken (OpenAPI, RPC style, signed here with ACS3; see
+ * acs3.ts), then `GET {Host}/login?token=` whose 302 carries the `session` cookie for the REST API
+ * (`/api/v1`, Airflow 2) and the CLI endpoint.
  * Airflow 3 instances: not documented by the vendor. Assumed: the same login sets `session` or
  * Airflow 3's `_token` (a JWT); `/api/v2` is called with the cookie and, for `_token`, also as a Bearer
  * token (Airflow 3.0 reads only the header; 3.1+ also the cookie).
  */
-import * as credentials from '@alicloud/credentials';
-import * as openapi from '@alicloud/openapi-client';
-import { RuntimeOptions } from '@alicloud/tea-util';
 import type { ApiVersion, AttemptOptions, Transport } from '../airflow/transport.ts';
 import type { CliResult } from '../airflow/types.ts';
-import { type Bound, boundSignal, remainingMs, untilAborted } from '../deadline.ts';
+import type { Bound } from '../deadline.ts';
 import { type DmsSpec, describeEnvironment } from '../environment.ts';
-import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '../errors.ts';
+import { AirkickError, codeForStatus, isRetryableStatus } from '../errors.ts';
 import { httpCall, parseJson } from '../http.ts';
+import { signAcs3 } from './acs3.ts';
 import { type Credential, type CredentialSource, readCookie, sendWithCredential } from './http-session.ts';
 import { TokenCache } from './token-cache.ts';
 
@@ -42,37 +40,16 @@ export interface DmsOptions {
 /** One login, as the credential for each API version. */
 type Login = Record<ApiVersion, Credential>;
 
-/**
- * The default export of these CommonJS packages is the class under Node's ESM loader but the
- * module object under bundlers that honour `__esModule`; accept both.
- */
-function cjsDefault<T>(value: T | { default: T }): T {
-  return typeof value === 'function' ? (value as T) : (value as { default: T }).default;
-}
-
-const OpenApiClient = cjsDefault<typeof openapi.default.default>(openapi.default);
-const DefaultCredential = cjsDefault<typeof credentials.default.default>(credentials.default);
-
 export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport {
-  const endpoint = new URL(spec.endpoint);
-  const protocol = endpoint.protocol === 'http:' ? 'HTTP' : 'HTTPS';
   const keys = options.credentials;
-  const api = new OpenApiClient(
-    new openapi.Config({
-      endpoint: endpoint.host,
-      protocol: protocol.toLowerCase(),
-      regionId: spec.region,
-      credential: keys
-        ? currentKeys(typeof keys === 'function' ? keys : () => keys)
-        : new DefaultCredential(),
-    }),
-  );
+  const currentKeys: () => Promise<AliyunKeys> =
+    typeof keys === 'function' ? async () => keys() : keys ? async () => keys : defaultChain();
   const ttl = options.loginTtlMs ?? LOGIN_TTL_MS;
   let uiBase: string | undefined;
 
   const login = new TokenCache<Login>(
     async (bound) => {
-      const { token, host } = await createLoginToken(api, spec, protocol, bound);
+      const { token, host } = await createLoginToken(spec, currentKeys, bound);
       const url = `${host}/login?token=${encodeURIComponent(token)}`;
       const response = await httpCall({ method: 'GET', url, ...bound });
       const jwt = readCookie(response.headers, '_token');
@@ -150,78 +127,74 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
 }
 
 /**
- * A credential for the Tea client that reads the keys at each call, so a long-lived client signs
- * with the invocation's current STS keys.
+ * The @alicloud/credentials default chain (environment, profile, ECS/RAM role...), loaded only when
+ * no keys were given (Function Compute always gives them): it is most of the cold cost otherwise.
  */
-function currentKeys(read: () => AliyunKeys) {
-  return {
-    getCredential: async () => {
-      const k = read();
-      return {
-        accessKeyId: k.accessKeyId,
-        accessKeySecret: k.accessKeySecret,
-        securityToken: k.securityToken ?? '',
-        type: k.securityToken ? 'sts' : 'access_key',
+function defaultChain(): () => Promise<AliyunKeys> {
+  let chain: Promise<{ getCredential(): Promise<Partial<AliyunKeys>> }> | undefined;
+  return async () => {
+    chain ??= import('@alicloud/credentials').then((module) => {
+      // The CommonJS default export is the class under Node's loader, the module object under bundlers.
+      const exported = module.default as unknown as { default?: unknown };
+      const Chain = (typeof exported === 'function' ? exported : exported.default) as new () => {
+        getCredential(): Promise<Partial<AliyunKeys>>;
       };
-    },
-    getAccessKeyId: async () => read().accessKeyId,
-    getAccessKeySecret: async () => read().accessKeySecret,
-    getSecurityToken: async () => read().securityToken ?? '',
-    getBearerToken: () => '',
-    getType: () => (read().securityToken ? 'sts' : 'access_key'),
+      return new Chain();
+    });
+    const found = await (await chain).getCredential();
+    if (!found.accessKeyId || !found.accessKeySecret) throw new Error('the default chain found no AccessKey');
+    return {
+      accessKeyId: found.accessKeyId,
+      accessKeySecret: found.accessKeySecret,
+      ...(found.securityToken ? { securityToken: found.securityToken } : {}),
+    };
   };
 }
 
 async function createLoginToken(
-  api: InstanceType<typeof OpenApiClient>,
   spec: DmsSpec,
-  protocol: string,
+  currentKeys: () => Promise<AliyunKeys>,
   bound: Bound,
 ): Promise<{ token: string; host: string }> {
-  const params = new openapi.Params({
-    action: 'CreateAirflowLoginToken',
-    version: '2025-04-14',
-    protocol,
-    method: 'POST',
-    authType: 'AK',
-    style: 'RPC',
-    pathname: '/',
-    reqBodyType: 'formData',
-    bodyType: 'json',
-  });
-  const request = new openapi.OpenApiRequest({ query: { AirflowId: spec.airflowId } });
+  let keys: AliyunKeys;
   try {
-    // Resolve the credential chain apart from the call, so "no credentials" is AUTH, not a network error.
-    await api.getAccessKeyId();
+    keys = await currentKeys();
   } catch (cause) {
+    // "No credentials" is AUTH, not a network error.
     throw new AirkickError(
       'AUTH',
       `no Alibaba Cloud credentials to call CreateAirflowLoginToken: ${(cause as Error).message}`,
-      {
-        cause,
-      },
+      { cause },
     );
   }
-  let body: Record<string, unknown>;
-  // Tea's client takes no abort signal: its timeouts are cut to the time left, and the caller stops
-  // waiting when the invocation's signal fires.
-  const timeout = Math.max(1, Math.min(LOGIN_TIMEOUT_MS, remainingMs(bound)));
-  try {
-    const answer = await untilAborted(
-      api.callApi(params, request, new RuntimeOptions({ readTimeout: timeout, connectTimeout: timeout })),
-      boundSignal(bound),
-      `CreateAirflowLoginToken for ${spec.airflowId}`,
-    );
-    body = (answer.body ?? {}) as Record<string, unknown>;
-  } catch (cause) {
-    if (isAirkickError(cause)) throw cause;
-    const error = cause as { code?: string; data?: Record<string, unknown>; message?: string };
-    const status = typeof error.data?.statusCode === 'number' ? error.data.statusCode : undefined;
+  const signed = signAcs3(
+    {
+      method: 'POST',
+      endpoint: spec.endpoint,
+      action: 'CreateAirflowLoginToken',
+      version: '2025-04-14',
+      query: { AirflowId: spec.airflowId },
+    },
+    keys,
+  );
+  const response = await httpCall({
+    method: 'POST',
+    url: signed.url,
+    headers: signed.headers,
+    body: '',
+    timeoutMs: LOGIN_TIMEOUT_MS,
+    ...bound,
+  });
+  const parsed = parseJson(response.text);
+  const body = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+  if (response.status >= 300) {
+    // The documented error body: {Code, Message, RequestId, ...}; throttling may say when to come back.
+    const wait = Number(response.headers.get('x-acs-retry-after'));
     throw dmsError(spec, {
-      code: error.code ?? '',
-      status,
-      message: String(error.data?.Message ?? error.message ?? ''),
-      cause,
+      code: String(body.Code ?? ''),
+      status: response.status,
+      message: String(body.Message ?? (typeof parsed === 'string' ? parsed.slice(0, 200) : '')),
+      ...(Number.isFinite(wait) && wait > 0 ? { retryAfterMs: wait } : {}),
     });
   }
   const data = (body.Data ?? {}) as { Token?: string; Host?: string };
@@ -248,6 +221,8 @@ interface DmsFailure {
   /** HTTP status; undefined when no answer came. */
   status: number | undefined;
   message: string;
+  /** `x-acs-retry-after`, in milliseconds. */
+  retryAfterMs?: number;
   cause?: unknown;
 }
 
@@ -261,6 +236,7 @@ export function dmsError(spec: DmsSpec, failure: DmsFailure): AirkickError {
   const text = `CreateAirflowLoginToken failed for ${spec.airflowId}: ${code || `HTTP ${status ?? '?'}`}${message ? ` ${message}` : ''}`;
   const init = {
     ...(status === undefined ? {} : { status }),
+    ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
     ...(failure.cause === undefined ? {} : { cause: failure.cause }),
   };
   if (/^Throttling/i.test(code) || status === 429) {

@@ -5,7 +5,7 @@
  */
 import type { ApiRequest, ApiResponse, ApiVersion, AttemptOptions } from '../airflow/transport.ts';
 import { withQuery } from '../airflow/transport.ts';
-import { httpCall, parseJson, retryAfterMs } from '../http.ts';
+import { httpCall, parseJson, type ResponseHeaders, retryAfterMs } from '../http.ts';
 
 export interface Credential {
   /** The server root under which `/api/v1` or `/api/v2` lives (DMS and MWAA learn it from the token call). */
@@ -63,7 +63,7 @@ export async function sendWithCredential(
 }
 
 /** Reads one cookie's value from a response's `set-cookie` headers. */
-export function readCookie(headers: Headers, name: string): string | undefined {
+export function readCookie(headers: ResponseHeaders, name: string): string | undefined {
   for (const line of headers.getSetCookie()) {
     const [pair] = line.split(';');
     const eq = pair?.indexOf('=') ?? -1;

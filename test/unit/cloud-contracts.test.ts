@@ -147,22 +147,33 @@ describe('InvokeRestApi path limit', () => {
 
 describe('InvokeRestApi endpoint', () => {
   it('follows the partition as the SDK resolves CreateCliToken (China, GovCloud)', () => {
-    const endpoint = (region: string) =>
-      restApiEndpoint(
-        { kind: 'mwaa', name: 'etl', region, auth: 'rest' },
-        new MWAAClient({ region, credentials: { accessKeyId: 'id', secretAccessKey: 'secret' } }),
+    const regions = [
+      'us-east-1',
+      'eu-west-1',
+      'cn-north-1',
+      'cn-northwest-1',
+      'us-gov-west-1',
+      'ap-southeast-7',
+    ];
+    for (const region of regions) {
+      // The SDK's own resolver, with the operations' `env.` host prefix, is the judge.
+      const client = new MWAAClient({
+        region,
+        credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+      });
+      const sdk = new URL(
+        client.config.endpointProvider({ Region: region, UseFIPS: false, UseDualStack: false }).url.href,
       );
-    expect(endpoint('us-east-1')).toBe('https://env.airflow.us-east-1.amazonaws.com');
-    expect(endpoint('cn-north-1')).toBe('https://env.airflow.cn-north-1.amazonaws.com.cn');
-    expect(endpoint('cn-northwest-1')).toBe('https://env.airflow.cn-northwest-1.amazonaws.com.cn');
-    expect(endpoint('us-gov-west-1')).toBe('https://env.airflow.us-gov-west-1.amazonaws.com');
+      expect(restApiEndpoint({ kind: 'mwaa', name: 'etl', region, auth: 'rest' })).toBe(
+        `https://env.${sdk.host}`,
+      );
+    }
+    expect(restApiEndpoint({ kind: 'mwaa', name: 'etl', region: 'cn-north-1', auth: 'rest' })).toBe(
+      'https://env.airflow.cn-north-1.amazonaws.com.cn',
+    );
   });
 
   it('keeps an explicit endpoint (VPC endpoint, proxy)', () => {
-    const client = new MWAAClient({
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'i', secretAccessKey: 's' },
-    });
     const spec = {
       kind: 'mwaa',
       name: 'e',
@@ -170,6 +181,6 @@ describe('InvokeRestApi endpoint', () => {
       auth: 'rest',
       endpoint: 'http://127.0.0.1:9/',
     } as const;
-    expect(restApiEndpoint(spec, client)).toBe('http://127.0.0.1:9');
+    expect(restApiEndpoint(spec)).toBe('http://127.0.0.1:9');
   });
 });
