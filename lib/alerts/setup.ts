@@ -3,13 +3,6 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AirflowClient } from '#lib/airflow/types.ts';
 import { AirkickError } from '#lib/errors.ts';
 import type { AlertChannel, HttpChannelOptions } from './channel.ts';
-import { dingtalkChannel } from './channels/dingtalk.ts';
-import { feishuChannel } from './channels/feishu.ts';
-import { slackChannel } from './channels/slack.ts';
-import { snsChannel } from './channels/sns.ts';
-import { teamsChannel } from './channels/teams.ts';
-import { webhookChannel } from './channels/webhook.ts';
-import { wecomChannel } from './channels/wecom.ts';
 import { type AlertsConfig, type LoadOptions, loadAlertsConfig } from './config.ts';
 import type { AlertLogger } from './logger.ts';
 import { type AlertMonitor, createAlertMonitor } from './monitor.ts';
@@ -43,23 +36,31 @@ export interface Alerting {
   close(): Promise<void>;
 }
 
-export function createChannels(
+/** The configured channels; each channel's module is loaded only when it is configured. */
+export async function createChannels(
   config: AlertsConfig,
   deps: Pick<AlertingDeps, 'snsClient' | 'http'> = {},
-): AlertChannel[] {
+): Promise<AlertChannel[]> {
   const http: HttpChannelOptions = {
     timeoutMs: config.timeoutMs,
     retry: { retries: config.retries },
     ...deps.http,
   };
   const channels: AlertChannel[] = [];
-  if (config.slack) channels.push(slackChannel({ ...http, ...config.slack }));
-  if (config.dingtalk) channels.push(dingtalkChannel({ ...http, ...config.dingtalk }));
-  if (config.feishu) channels.push(feishuChannel({ ...http, ...config.feishu }));
-  if (config.wecom) channels.push(wecomChannel({ ...http, ...config.wecom }));
-  if (config.teams) channels.push(teamsChannel({ ...http, ...config.teams }));
-  if (config.webhook) channels.push(webhookChannel({ ...http, ...config.webhook }));
+  if (config.slack)
+    channels.push((await import('./channels/slack.ts')).slackChannel({ ...http, ...config.slack }));
+  if (config.dingtalk)
+    channels.push((await import('./channels/dingtalk.ts')).dingtalkChannel({ ...http, ...config.dingtalk }));
+  if (config.feishu)
+    channels.push((await import('./channels/feishu.ts')).feishuChannel({ ...http, ...config.feishu }));
+  if (config.wecom)
+    channels.push((await import('./channels/wecom.ts')).wecomChannel({ ...http, ...config.wecom }));
+  if (config.teams)
+    channels.push((await import('./channels/teams.ts')).teamsChannel({ ...http, ...config.teams }));
+  if (config.webhook)
+    channels.push((await import('./channels/webhook.ts')).webhookChannel({ ...http, ...config.webhook }));
   if (config.sns) {
+    const { snsChannel } = await import('./channels/sns.ts');
     channels.push(snsChannel({ ...config.sns, ...(deps.snsClient ? { client: deps.snsClient } : {}) }));
   }
   return channels;
@@ -115,7 +116,7 @@ export async function createAlerting(
       break;
   }
   const notifier = createNotifier({
-    channels: createChannels(config, deps),
+    channels: await createChannels(config, deps),
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
   const monitor = createAlertMonitor({

@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { awsSecretResolver } from '../alerts/index.ts';
+import { awsSecretResolver } from '../alerts/secrets.ts';
 import { mwaaTransport } from '../auth/mwaa.ts';
 import type { JobContext } from '../jobs/context.ts';
 import { type FunctionName, FunctionRuntime, SAFETY_MARGIN_MS } from './function.ts';

@@ -19,6 +19,38 @@ import {
   type Socket,
 } from 'node:net';
 
+/**
+ * Listens on a free loopback port that can be given up (connections refused, open ones reset) and
+ * taken again; `sockets` are the open connections the proxy tracks.
+ */
+async function loopbackListener(server: NetServer, sockets: Set<Socket>) {
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  await listen(0);
+  const { port } = server.address() as AddressInfo;
+  const killConnections = () => {
+    for (const socket of sockets) socket.resetAndDestroy();
+  };
+  return {
+    port,
+    /** Listens again on the same port. */
+    listen: () => listen(port),
+    killConnections,
+    stopListening: () =>
+      new Promise<void>((resolve) => {
+        killConnections();
+        if (server.listening) server.close(() => resolve());
+        else resolve();
+      }),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // TCP
 
@@ -69,32 +101,14 @@ export async function tcpProxy(targetPort: number | undefined): Promise<TcpProxy
       else swallowed += chunk.length;
     });
   });
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  await listen(0);
-  const { port } = server.address() as AddressInfo;
-  const killConnections = () => {
-    for (const socket of sockets) socket.resetAndDestroy();
-  };
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      killConnections();
-      if (server.listening) server.close(() => resolve());
-      else resolve();
-    });
+  const { port, listen, killConnections, stopListening: stop } = await loopbackListener(server, sockets);
   return {
     port,
     accepted: () => accepted,
     swallowed: () => swallowed,
     async set(next) {
       if (next === 'closed') await stop();
-      else if (!server.listening) await listen(port);
+      else if (!server.listening) await listen();
       // Connections that swallowed bytes are out of step: only new ones forward.
       if (next === 'forward' && mode !== 'forward') killConnections();
       mode = next;
@@ -391,25 +405,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
   });
-  const listen = (port: number) =>
-    new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  await listen(0);
-  const { port } = server.address() as AddressInfo;
-  const killConnections = () => {
-    for (const socket of sockets) socket.resetAndDestroy();
-  };
-  const stopListening = () =>
-    new Promise<void>((resolve) => {
-      killConnections();
-      if (server.listening) server.close(() => resolve());
-      else resolve();
-    });
+  const { port, listen, killConnections, stopListening } = await loopbackListener(server, sockets);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -417,7 +413,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     async set(next) {
       const fault: Fault = typeof next === 'string' ? ({ mode: next } as Fault) : next;
       if (fault.mode === 'refuse') await stopListening();
-      else if (!server.listening) await listen(port);
+      else if (!server.listening) await listen();
       // Requests a black hole held are dropped when it ends, as a server coming back has forgotten them.
       if (standing.mode === 'blackhole' && fault.mode !== 'blackhole')
         for (const socket of holding) socket.resetAndDestroy();
