@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createClient } from 'redis';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '#test/airflow/airflow.ts';
 import { ensurePythonTool } from '#test/airflow/provision.ts';
 import { DMS_EMULATOR_CREDENTIALS } from '#test/emulators/dms.ts';
@@ -28,6 +28,7 @@ import {
   sqsBatch,
 } from '#test/support/events.ts';
 import { type FaultProxy, type RequestFault, startFaultProxy, tcpProxy } from '#test/support/fault-proxy.ts';
+import { coldStartHandler, type Handler } from '#test/support/handlers.ts';
 import { startAlertReceiver } from '#test/support/receiver.ts';
 import { startTarget, type Target, type TargetKind } from '#test/support/targets.ts';
 
@@ -41,7 +42,6 @@ const webhookSecret = 'whsec-faults-test-4c8e1f0a9b7d';
 const table = `airkick-faults-${process.pid}`;
 const POST_DAG_RUNS = { method: 'POST', path: /\/dags\/[^/]+\/dagRuns$/ };
 
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 type Cloud = 'aws' | 'aliyun';
 
 let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
@@ -208,24 +208,16 @@ function stateFor(cloud: Cloud, target: Target, redisUrl = `${REDIS_URL}/0`): Re
   return { AIRKICK_ALERT_STATE: redisUrl };
 }
 
-/** Imports a handler as a fresh container would: new module graph, configuration from the environment. */
-async function coldStart(fn: string, cloud: Cloud, target: Target, env: Record<string, string> = {}) {
-  vi.resetModules();
-  for (const key of Object.keys(process.env)) if (key.startsWith('AIRKICK_')) delete process.env[key];
-  Object.assign(process.env, {
+/** The handler as a new container loads it, pointed at `target`. */
+function coldStart(fn: string, cloud: Cloud, target: Target, env: Record<string, string> = {}) {
+  return coldStartHandler(fn, cloud, {
     AIRKICK_ENV: target.environment,
     AIRKICK_ALERT_WEBHOOK_URL: receiver.url,
     AIRKICK_ALERT_WEBHOOK_SECRET: webhookSecret,
-    AWS_REGION: 'us-east-1',
-    // The MWAA emulator's keys, read by the SDK's default chain as on Lambda; moto takes any.
-    AWS_ACCESS_KEY_ID: MWAA_EMULATOR_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: MWAA_EMULATOR_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_DYNAMODB: motoEndpoint,
     ...(target.kind === 'self-hosted' ? { AIRKICK_AIRFLOW_PASSWORD: airflow.password } : {}),
     ...env,
   });
-  const module = (await import(`../../functions/${fn}/${cloud}.ts`)) as { handler: Handler };
-  return module.handler;
 }
 
 function fcContext(timeoutMs: number) {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { type AddressInfo, createServer } from 'node:net';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { scheduleRunId } from '#lib/runtime/events.ts';
 import {
   fcTimerEvent,
@@ -15,6 +15,7 @@ import {
   scheduledEvent,
   sqsBatch,
 } from '#test/support/events.ts';
+import { coldStartHandler } from '#test/support/handlers.ts';
 import { startAlertReceiver } from '#test/support/receiver.ts';
 import { airflowApi, startTarget, type Target } from '#test/support/targets.ts';
 
@@ -23,7 +24,6 @@ const uid = () => randomUUID().slice(0, 8);
 /** A schedule slot no other test uses (a random second in 2024). */
 const uniqueSlot = () => new Date(Date.UTC(2024, 0, 1) + Math.floor(Math.random() * 3e7) * 1000);
 const awsTime = (slot: Date) => slot.toISOString().replace('.000', '');
-type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 let mwaa: Target;
 let dms: Target;
@@ -59,28 +59,15 @@ afterAll(async () => {
   await Promise.all([mwaa?.stop(), dms?.stop(), receiver?.stop()]);
 });
 
-/** Imports a handler as a fresh container would: new module graph, configuration from the environment. */
-async function coldStart(
-  fn: string,
-  cloud: 'aws' | 'aliyun',
-  target: Target,
-  env: Record<string, string> = {},
-) {
-  vi.resetModules();
-  for (const key of Object.keys(process.env)) if (key.startsWith('AIRKICK_')) delete process.env[key];
-  Object.assign(process.env, {
+/** The handler as a new container loads it, pointed at `target`. */
+function coldStart(fn: string, cloud: 'aws' | 'aliyun', target: Target, env: Record<string, string> = {}) {
+  return coldStartHandler(fn, cloud, {
     AIRKICK_ENV: target.environment,
     AIRKICK_ALERT_WEBHOOK_URL: receiver.url,
     AIRKICK_ALERT_WEBHOOK_SECRET: webhookSecret,
-    AWS_REGION: 'us-east-1',
-    // The emulator's keys, read by the SDK's default credential chain as on Lambda.
-    AWS_ACCESS_KEY_ID: 'AKIDAIRKICKEMULATOR',
-    AWS_SECRET_ACCESS_KEY: 'airkick-emulator-secret-key-not-a-real-one',
     ...(target.kind === 'self-hosted' ? { AIRKICK_AIRFLOW_PASSWORD: airflow.password } : {}),
     ...env,
   });
-  const module = (await import(`../../functions/${fn}/${cloud}.ts`)) as { handler: Handler };
-  return module.handler;
 }
 
 function fcContext() {
