@@ -13,6 +13,7 @@ import type { Bound } from '../deadline.ts';
 import { describeEnvironment, type MwaaSpec } from '../environment.ts';
 import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '../errors.ts';
 import { httpCall, parseJson, retryAfterMs } from '../http.ts';
+import { withRetry } from '../retry.ts';
 import { awsErrorType, controlPlaneError } from './aws-errors.ts';
 import { type AwsCredentials, awsEndpoint, awsSigner } from './aws-signing.ts';
 import {
@@ -89,8 +90,27 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
     };
   }
 
-  /** CreateCliToken or CreateWebLoginToken: the token and the web server's host. */
+  /**
+   * CreateCliToken or CreateWebLoginToken, retried as the SDK's standard mode does (3 attempts on
+   * throttling and internal errors); what still fails is not retried again by the caller, so the
+   * attempts do not multiply.
+   */
   async function createToken(
+    operation: 'CreateCliToken' | 'CreateWebLoginToken',
+    bound: Bound,
+  ): Promise<WebToken> {
+    try {
+      return await withRetry(() => createTokenOnce(operation, bound), { maxAttempts: 3, ...bound });
+    } catch (error) {
+      if (!isAirkickError(error) || !error.retryable) throw error;
+      throw new AirkickError(error.code, error.message, {
+        ...(error.status === undefined ? {} : { status: error.status }),
+        cause: error.cause,
+      });
+    }
+  }
+
+  async function createTokenOnce(
     operation: 'CreateCliToken' | 'CreateWebLoginToken',
     bound: Bound,
   ): Promise<WebToken> {
