@@ -313,3 +313,16 @@ export function retryAfterMs(headers: ResponseHeaders, now = Date.now()): number
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
+
+/**
+ * A readable line from a body that is not Airflow's JSON (a proxy's, gateway's or vendor's error page):
+ * tags dropped, whitespace collapsed, at most 200 characters.
+ */
+export function bodyExcerpt(body: string): string {
+  const text = body
+    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
+}

@@ -1,14 +1,6 @@
 /** Airflow 2's stable REST API, `/api/v1`. */
-import {
-  type AirflowApi,
-  atLeast,
-  dagRunFrom,
-  excerpt,
-  healthFrom,
-  importErrorsFrom,
-  record,
-  str,
-} from './api.ts';
+import { bodyExcerpt } from '../http.ts';
+import { type AirflowApi, atLeast, dagRunFrom, healthFrom, importErrorsFrom, record, str } from './api.ts';
 import type { ApiResponse } from './transport.ts';
 
 /** `note` arrived in Airflow 2.5; marshmallow on 2.2-2.4 rejects unknown fields. */
@@ -62,5 +54,5 @@ function problem(response: ApiResponse): string {
     .filter((part) => typeof part === 'string' && part)
     .join(': ');
   if (text) return text;
-  return typeof response.body === 'string' ? excerpt(response.body) : '';
+  return typeof response.body === 'string' ? bodyExcerpt(response.body) : '';
 }

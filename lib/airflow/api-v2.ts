@@ -1,5 +1,6 @@
 /** Airflow 3's REST API, `/api/v2` (FastAPI: strict bodies, `{detail}` errors). */
-import { type AirflowApi, dagRunFrom, excerpt, healthFrom, importErrorsFrom, record, str } from './api.ts';
+import { bodyExcerpt } from '../http.ts';
+import { type AirflowApi, dagRunFrom, healthFrom, importErrorsFrom, record, str } from './api.ts';
 import type { ApiResponse } from './transport.ts';
 
 export function apiV2(airflowVersion = 'unknown'): AirflowApi {
@@ -81,5 +82,5 @@ function problem(response: ApiResponse): string {
       JSON.stringify(detail).slice(0, 300)
     );
   }
-  return typeof response.body === 'string' ? excerpt(response.body) : '';
+  return typeof response.body === 'string' ? bodyExcerpt(response.body) : '';
 }

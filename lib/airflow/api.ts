@@ -147,16 +147,3 @@ export function atLeast(version: string, floor: string): boolean {
   }
   return true;
 }
-
-/**
- * A readable line from a body that is not Airflow's JSON (a proxy's or load balancer's error page):
- * tags dropped, whitespace collapsed, at most 200 characters.
- */
-export function excerpt(body: string): string {
-  const text = body
-    .replace(/<(script|style)[^>]*>[\s\S]*?<\/\1>/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return text.length > 200 ? `${text.slice(0, 199)}…` : text;
-}

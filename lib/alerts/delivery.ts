@@ -1,6 +1,6 @@
 import { boundSignal, untilAborted } from '#lib/deadline.ts';
 import { AirkickError, codeForStatus, type ErrorCode } from '#lib/errors.ts';
-import { httpCall, type ResponseHeaders, retryAfterMs } from '#lib/http.ts';
+import { bodyExcerpt, httpCall, type ResponseHeaders, retryAfterMs } from '#lib/http.ts';
 import { withRetry } from '#lib/retry.ts';
 import { abortedDelivery, type HttpChannelOptions, type SendOptions } from './channel.ts';
 import { systemClock } from './clock.ts';
@@ -114,22 +114,21 @@ function answerError(
     const wait = retryAfterMs(headers);
     const location = code === 'REDIRECT' ? headers.get('location') : null;
     const where = location && URL.canParse(location) ? ` redirecting to ${new URL(location).origin}` : '';
-    return new AirkickError(code, `${target} answered HTTP ${status}${where}${excerpt(text)}`, {
-      status,
-      retryable,
-      ...(wait === undefined ? {} : { retryAfterMs: wait }),
-    });
+    return new AirkickError(
+      code,
+      `${target} answered HTTP ${status}${where}${text.trim() ? `: ${bodyExcerpt(text)}` : ''}`,
+      {
+        status,
+        retryable,
+        ...(wait === undefined ? {} : { retryAfterMs: wait }),
+      },
+    );
   }
   const vendor = delivery.check?.(text);
   if (vendor === undefined) return undefined;
   return new AirkickError(vendor.code ?? 'BAD_REQUEST', `${target} refused the message: ${vendor.message}`, {
     status,
   });
-}
-
-function excerpt(text: string): string {
-  const trimmed = text.trim();
-  return trimmed === '' ? '' : `: ${trimmed.slice(0, 200)}`;
 }
 
 /** Parses a vendor's JSON answer; a non-JSON 2xx body is the vendor saying something unexpected. */

@@ -6,8 +6,6 @@ import type { DagRun, Health } from '../airflow/types.ts';
 import type { HealthConfig } from '../config.ts';
 import { airflowBound, countAlertFailures, type JobContext, jobBound } from './context.ts';
 
-export { ALERTING_RESERVE_MS } from './context.ts';
-
 export interface HealthVerdict {
   healthy: boolean;
   problems: string[];

@@ -33,7 +33,8 @@ import {
   snsChannel,
   variableKey,
 } from '#lib/alerts/index.ts';
-import { ALERTING_RESERVE_MS, checkHealth } from '#lib/jobs/health.ts';
+import { ALERTING_RESERVE_MS } from '#lib/jobs/context.ts';
+import { checkHealth } from '#lib/jobs/health.ts';
 import { ensurePythonTool } from '#test/airflow/provision.ts';
 import { adminFetch } from '#test/support/airflow-rest.ts';
 import { tcpProxy } from '#test/support/fault-proxy.ts';
