@@ -11,6 +11,7 @@ const PER_VERSION = [
   'emulators',
   'harness',
   'faults',
+  'package',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 /** One project per Airflow major version: its global setup starts that Airflow once and provides it as `airflow`. */
@@ -19,7 +20,8 @@ const airflowProject = (major: 2 | 3, include: string[]) => ({
     name: `airflow-${major}`,
     include,
     environment: 'node' as const,
-    globalSetup: ['test/airflow/global-setup.ts'],
+    // The Airflow of this project, and the packed tarball (packed once for both projects).
+    globalSetup: ['test/airflow/global-setup.ts', 'test/support/package-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 300_000,
     // One Airflow per project on a 2-core machine: a project's files run one after another, while the

@@ -198,7 +198,12 @@ export async function coldStart(
 /** The row's label: the function, or what the peer is. */
 export function subjectLabel(s: Subject): string {
   if (!s.peer) return s.name;
-  return s.name === 'floor' ? 'floor: middy + Powertools' : 'AWS sample: client-mwaa + fetch';
+  const labels: Record<PeerName, string> = {
+    floor: 'floor: middy + Powertools',
+    'aws-sample': 'AWS sample: client-mwaa + fetch',
+    consumer: 'consumer: a handler on airkick core',
+  };
+  return labels[s.name as PeerName];
 }
 
 /** Whether a row is held to the goals (the functions; a peer is what they are held against). */

@@ -38,7 +38,15 @@ import {
   roundTripsTable,
 } from './round-trips.ts';
 import { deleteRuns, queuedRuns } from './support/airflow-rest.ts';
-import { BENCH_DAG, bundlePath, CLOUDS, type Cloud, FUNCTIONS, snapshotBundles } from './support/bundles.ts';
+import {
+  BENCH_DAG,
+  type BundleEnvironments,
+  bundlePath,
+  CLOUDS,
+  type Cloud,
+  FUNCTIONS,
+  snapshotBundles,
+} from './support/bundles.ts';
 import { type CountingProxy, startCountingProxy } from './support/counting-proxy.ts';
 import { describeDatabase } from './support/database.ts';
 import { deployedRuntimes, type NodeRuntime } from './support/node-runtimes.ts';
@@ -139,7 +147,7 @@ interface Stack {
   /** Every provider with its API pinned to this Airflow's, each with an `api=auto` twin. */
   counted: CountedTarget[];
   /** The pinned MWAA and DMS environments, for the bundles of cold start and memory. */
-  environments: { aws: string; aliyun: string };
+  environments: BundleEnvironments;
   pause(paused: boolean): Promise<void>;
   stop(): Promise<void>;
 }
@@ -222,7 +230,12 @@ async function startStack(major: AirflowMajor): Promise<Stack> {
       airflow,
       database: await describeDatabase(airflow.databaseUrl),
       counted,
-      environments: { aws: environment('mwaa'), aliyun: environment('dms') },
+      environments: {
+        aws: environment('mwaa'),
+        aliyun: environment('dms'),
+        selfHosted: `${direct.toString().replace(/\/$/, '')}?api=${apiOf(airflow)}`,
+        password: airflow.password,
+      },
       pause: (paused) => admin.setPaused(BENCH_DAG, paused),
       stop,
     };

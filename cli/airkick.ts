@@ -1,4 +1,4 @@
-/** The `airkick` operator CLI; `cli/bin.js` runs this file through tsx. */
+/** The `airkick` operator CLI: built to `dist/cli/airkick.mjs` (the package bin); from a clone, `npm run airkick -- ARGS`. */
 import { main } from './main.ts';
 
 process.exitCode = await main(process.argv.slice(2), {

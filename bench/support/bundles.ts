@@ -46,6 +46,9 @@ export interface BundleEnvironments {
   aws: string;
   /** AIRKICK_ENV for the Function Compute bundles (the DMS emulator). */
   aliyun: string;
+  /** The Airflow itself (`http://admin@host:port?api=v1`), for the consumer peer on airkick core. */
+  selfHosted: string;
+  password: string;
 }
 
 /** What the in-process runner reports; times are milliseconds since the process started. */
@@ -160,6 +163,15 @@ function sample(
       };
       return { env, event: schedule() };
     }
+    case 'consumer':
+      return {
+        env: {
+          AIRKICK_ENV: environments.selfHosted,
+          AIRKICK_AIRFLOW_PASSWORD: environments.password,
+          DAG_ID: BENCH_DAG,
+        },
+        event: schedule(),
+      };
   }
 }
 
@@ -193,7 +205,7 @@ export function runBundle(
         };
   return timedNode(
     [RUNNER, bundlePath(root, cloud, name), mode, cloud],
-    { ...platform, ...env, AIRKICK_ENV: environments[cloud], BENCH_EVENT: event },
+    { ...platform, AIRKICK_ENV: environments[cloud], BENCH_EVENT: event, ...env },
     node,
   );
 }

@@ -10,16 +10,18 @@ import { join } from 'node:path';
 import { buildAll } from '../../build.ts';
 import type { Cloud } from './bundles.ts';
 
-export const PEERS = ['floor', 'aws-sample'] as const;
+export const PEERS = ['floor', 'aws-sample', 'consumer'] as const;
 export type PeerName = (typeof PEERS)[number];
 
 /** Which cloud each peer is measured on. */
 export const PEER_CLOUDS: Record<PeerName, readonly Cloud[]> = {
   floor: ['aws', 'aliyun'],
   'aws-sample': ['aws'],
+  // A user's Lambda handler on the package: what the library costs its users (bench/peers/consumer.ts).
+  consumer: ['aws'],
 };
 
-const NOT_ON_FC = `export const handler = () => { throw new Error('the AWS sample has no Function Compute shape'); };\n`;
+const NOT_ON_FC = `export const handler = () => { throw new Error('this peer has no Function Compute shape'); };\n`;
 
 /** Bundles every peer into `<dir>/dist/<cloud>/<name>/index.js`, beside the snapshot's functions. */
 export async function buildPeers(dir: string): Promise<void> {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { AirkickError, codeForStatus, type ErrorCode } from '#lib/errors.ts';
+import { optionalImport } from '#lib/optional.ts';
 import type { FunctionName } from '#lib/runtime/function.ts';
 import { COMMON_OPTIONS, one, parse } from '../args.ts';
 import { EXIT, UsageError } from '../exit.ts';
@@ -104,7 +105,11 @@ export async function invokeFunction(request: InvokeRequest): Promise<InvokeResu
 }
 
 async function invokeLambda(request: InvokeRequest): Promise<InvokeResult> {
-  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+  const { LambdaClient, InvokeCommand } = await optionalImport(
+    () => import('@aws-sdk/client-lambda'),
+    '@aws-sdk/client-lambda',
+    'airkick invoke --cloud aws',
+  );
   const client = new LambdaClient({
     maxAttempts: 2,
     ...(request.region ? { region: request.region } : {}),
@@ -128,6 +133,14 @@ async function invokeLambda(request: InvokeRequest): Promise<InvokeResult> {
   }
 }
 
+const FC_NEEDED_BY = 'airkick invoke --cloud aliyun';
+const FC_PEERS = [
+  '@alicloud/fc20230330',
+  '@alicloud/openapi-client',
+  '@alicloud/credentials',
+  '@alicloud/tea-util',
+];
+
 async function invokeFc(request: InvokeRequest): Promise<InvokeResult> {
   let endpoint: URL;
   if (request.endpoint) endpoint = new URL(request.endpoint);
@@ -143,10 +156,16 @@ async function invokeFc(request: InvokeRequest): Promise<InvokeResult> {
     }
     endpoint = new URL(`https://${request.accountId}.${request.region}.fc.aliyuncs.com`);
   }
-  const [fc, openapi, credentials] = await Promise.all([
-    import('@alicloud/fc20230330'),
-    import('@alicloud/openapi-client'),
-    import('@alicloud/credentials'),
+  const [fc, openapi, credentials, util] = await Promise.all([
+    optionalImport(() => import('@alicloud/fc20230330'), '@alicloud/fc20230330', FC_NEEDED_BY, FC_PEERS),
+    optionalImport(
+      () => import('@alicloud/openapi-client'),
+      '@alicloud/openapi-client',
+      FC_NEEDED_BY,
+      FC_PEERS,
+    ),
+    optionalImport(() => import('@alicloud/credentials'), '@alicloud/credentials', FC_NEEDED_BY, FC_PEERS),
+    optionalImport(() => import('@alicloud/tea-util'), '@alicloud/tea-util', FC_NEEDED_BY, FC_PEERS),
   ]);
   const Client = cjsDefault(fc.default);
   const Credential = cjsDefault(credentials.default);
@@ -162,7 +181,7 @@ async function invokeFc(request: InvokeRequest): Promise<InvokeResult> {
     request.functionName,
     new fc.InvokeFunctionRequest({ body: Readable.from([Buffer.from(request.payload)]) }),
     new fc.InvokeFunctionHeaders({ xFcInvocationType: 'Sync' }),
-    new (await import('@alicloud/tea-util')).RuntimeOptions({ autoretry: false, readTimeout: 900_000 }),
+    new util.RuntimeOptions({ autoretry: false, readTimeout: 900_000 }),
   );
   const chunks: Buffer[] = [];
   for await (const chunk of response.body ?? []) chunks.push(Buffer.from(chunk as Uint8Array));

@@ -21,7 +21,7 @@ export interface Providers {
 export interface ClientOptions {
   providers: Providers;
   /** Password of a self-hosted environment when the URL carries only the user. */
-  password?: string;
+  password?: string | undefined;
   aws?: MwaaOptions;
   aliyun?: DmsOptions;
   /** Skip the per-environment cache (tests and benchmarks that need a cold client). */

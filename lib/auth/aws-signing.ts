@@ -5,20 +5,38 @@
  * they are absent, as on an operator's laptop.
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { partition } from '@aws-sdk/util-endpoints';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type {
-  AwsCredentialIdentity,
-  AwsCredentialIdentityProvider,
-  Checksum,
-  SourceData,
-} from '@smithy/types';
+import type { HttpRequest } from '@smithy/protocol-http';
+import type { SignatureV4 } from '@smithy/signature-v4';
+import type { Checksum, SourceData } from '@smithy/types';
+import { optionalImport } from '../optional.ts';
 
+/** AWS keys, as the SDKs' credential providers give them. */
+export interface AwsCredentialIdentity {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** When temporary keys stop working; the signer asks the provider again before then. */
+  expiration?: Date;
+}
+
+/** A function giving the current keys, e.g. `fromNodeProviderChain()` of `@aws-sdk/credential-providers`. */
+export type AwsCredentialIdentityProvider = () => Promise<AwsCredentialIdentity>;
+
+/** Static keys or a provider of them. */
 export type AwsCredentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
 
+const NEEDED_BY = 'airkick/mwaa (SigV4 for the MWAA control plane)';
+/** Everything the MWAA provider needs, for the install hint. */
+export const MWAA_PEERS = ['@smithy/signature-v4', '@smithy/protocol-http', '@aws-sdk/util-endpoints'];
+
 /** `<service>.<region>.<partition DNS suffix>`, e.g. `airflow.cn-north-1.amazonaws.com.cn`. */
-export function awsEndpoint(service: string, region: string): string {
+export async function awsEndpoint(service: string, region: string): Promise<string> {
+  const { partition } = await optionalImport(
+    () => import('@aws-sdk/util-endpoints'),
+    '@aws-sdk/util-endpoints',
+    NEEDED_BY,
+    MWAA_PEERS,
+  );
   return `${service}.${region}.${partition(region).dnsSuffix}`;
 }
 
@@ -31,13 +49,23 @@ export function awsSigner(options: {
   region: string;
   credentials?: AwsCredentials | undefined;
 }) {
-  const signer = new SignatureV4({
-    service: options.service,
-    region: options.region,
-    credentials: options.credentials ?? environmentCredentials(),
-    sha256: NodeSha256,
-  });
+  // Loaded on the first signature: importing airkick/mwaa costs nothing until a call is made.
+  let loaded: Promise<[SignatureV4, typeof HttpRequest]> | undefined;
+  const load = () =>
+    (loaded ??= Promise.all([
+      optionalImport(() => import('@smithy/signature-v4'), '@smithy/signature-v4', NEEDED_BY, MWAA_PEERS),
+      optionalImport(() => import('@smithy/protocol-http'), '@smithy/protocol-http', NEEDED_BY, MWAA_PEERS),
+    ]).then(([{ SignatureV4 }, { HttpRequest }]): [SignatureV4, typeof HttpRequest] => [
+      new SignatureV4({
+        service: options.service,
+        region: options.region,
+        credentials: options.credentials ?? environmentCredentials(),
+        sha256: NodeSha256,
+      }),
+      HttpRequest,
+    ]));
   return async (url: URL, body: string, headers: Record<string, string>): Promise<Record<string, string>> => {
+    const [signer, HttpRequest] = await load();
     const signed = await signer.sign(
       new HttpRequest({
         method: 'POST',
@@ -61,7 +89,11 @@ function environmentCredentials(): AwsCredentialIdentityProvider {
     const { AWS_ACCESS_KEY_ID: id, AWS_SECRET_ACCESS_KEY: secret, AWS_SESSION_TOKEN: token } = process.env;
     if (id && secret)
       return { accessKeyId: id, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
-    chain ??= import('@aws-sdk/credential-providers').then((m) => m.fromNodeProviderChain());
+    chain ??= optionalImport(
+      () => import('@aws-sdk/credential-providers'),
+      '@aws-sdk/credential-providers',
+      'airkick/mwaa without AWS_ACCESS_KEY_ID in the environment (the default credential chain)',
+    ).then((m) => m.fromNodeProviderChain());
     return (await chain)();
   };
 }

@@ -10,8 +10,9 @@ import type { ApiVersion, AttemptOptions, Transport } from '../airflow/transport
 import type { CliResult } from '../airflow/types.ts';
 import type { Bound } from '../deadline.ts';
 import { type DmsSpec, describeEnvironment } from '../environment.ts';
-import { AirkickError, codeForStatus, isRetryableStatus } from '../errors.ts';
+import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '../errors.ts';
 import { httpCall, parseJson } from '../http.ts';
+import { optionalImport } from '../optional.ts';
 import { signAcs3 } from './acs3.ts';
 import { type Credential, type CredentialSource, readCookie, sendWithCredential } from './http-session.ts';
 import { TokenCache } from './token-cache.ts';
@@ -127,13 +128,26 @@ export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport
 }
 
 /**
- * The @alicloud/credentials default chain (environment, profile, ECS/RAM role...), loaded only when
- * no keys were given (Function Compute always gives them): it is most of the cold cost otherwise.
+ * Keys from `ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` (/ `ALIBABA_CLOUD_SECURITY_TOKEN`), else the
+ * @alicloud/credentials default chain (profile, ECS/RAM role...), loaded only then (Function Compute
+ * always gives keys): it is most of the cold cost otherwise, and an optional peer of the package.
  */
 function defaultChain(): () => Promise<AliyunKeys> {
   let chain: Promise<{ getCredential(): Promise<Partial<AliyunKeys>> }> | undefined;
   return async () => {
-    chain ??= import('@alicloud/credentials').then((module) => {
+    // The chain's first link, read here so that keys in the environment need no package at all.
+    const {
+      ALIBABA_CLOUD_ACCESS_KEY_ID: id,
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: secret,
+      ALIBABA_CLOUD_SECURITY_TOKEN: token,
+    } = process.env;
+    if (id && secret)
+      return { accessKeyId: id, accessKeySecret: secret, ...(token ? { securityToken: token } : {}) };
+    chain ??= optionalImport(
+      () => import('@alicloud/credentials'),
+      '@alicloud/credentials',
+      'airkick/dms without credentials in its options (the default credential chain)',
+    ).then((module) => {
       // The CommonJS default export is the class under Node's loader, the module object under bundlers.
       const exported = module.default as unknown as { default?: unknown };
       const Chain = (typeof exported === 'function' ? exported : exported.default) as new () => {
@@ -160,7 +174,8 @@ async function createLoginToken(
   try {
     keys = await currentKeys();
   } catch (cause) {
-    // "No credentials" is AUTH, not a network error.
+    // "No credentials" is AUTH, not a network error; a missing optional package stays CONFIG.
+    if (isAirkickError(cause, 'CONFIG')) throw cause;
     throw new AirkickError(
       'AUTH',
       `no Alibaba Cloud credentials to call CreateAirflowLoginToken: ${(cause as Error).message}`,

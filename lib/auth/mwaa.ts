@@ -50,7 +50,8 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
   const environment = describeEnvironment(spec);
   // A control-plane override with http (a local proxy or emulator) means the web server is plain http too.
   const webScheme = spec.endpoint?.startsWith('http://') ? 'http' : 'https';
-  const controlPlaneUrl = restApiEndpoint(spec);
+  // Resolved on the first call: the partition table is loaded with the signer, not at import.
+  let controlPlaneUrl: Promise<string> | undefined;
   const sign = awsSigner({ service: 'airflow', region: spec.region, credentials: options.credentials });
 
   /** One signed control-plane call; its answer as JSON, or the AirkickError its failure means. */
@@ -65,9 +66,11 @@ export function mwaaTransport(spec: MwaaSpec, options: MwaaOptions = {}): Transp
     answer: Record<string, unknown> | undefined;
     retryAfterMs?: number;
   }> {
-    const url = new URL(`${controlPlaneUrl}${path}`);
+    controlPlaneUrl ??= restApiEndpoint(spec);
+    const url = new URL(`${await controlPlaneUrl}${path}`);
     const headers = await sign(url, body, body ? { 'content-type': 'application/json' } : {}).catch(
       (cause: unknown) => {
+        if (isAirkickError(cause, 'CONFIG')) throw cause;
         throw new AirkickError(
           'AUTH',
           `no AWS credentials to call ${operation}: ${(cause as Error).message}`,
@@ -319,7 +322,7 @@ function fromBase64(value: string | undefined): string {
  * partition's DNS suffix (`amazonaws.com.cn` in China, GovCloud's own), with their `env.` host
  * prefix; an explicit endpoint (VPC endpoint, proxy, emulator) as given.
  */
-export function restApiEndpoint(spec: MwaaSpec): string {
+export async function restApiEndpoint(spec: MwaaSpec): Promise<string> {
   if (spec.endpoint) return spec.endpoint.replace(/\/+$/, '');
-  return `https://env.${awsEndpoint('airflow', spec.region)}`;
+  return `https://env.${await awsEndpoint('airflow', spec.region)}`;
 }

@@ -1,5 +1,6 @@
 /**
- * The operator CLI end to end: `cli/bin.js` as a child process, against the real Airflow directly
+ * The operator CLI end to end: the `airkick` bin of the packed tarball (installed by the package
+ * global setup; compiled JavaScript, no tsx) as a child process on plain Node, against the real Airflow directly
  * and through the emulated MWAA and DMS gateways; `invoke` against local stand-ins of the Lambda
  * and Function Compute APIs (no cloud is reachable here).
  */
@@ -14,7 +15,7 @@ import { type Captured, capture } from '#test/airflow/airflow.ts';
 import { airflowApi, startTarget, type Target } from '#test/support/targets.ts';
 
 const airflow = inject('airflow');
-const BIN = join(import.meta.dirname, '..', '..', 'cli', 'bin.js');
+const BIN = inject('cliBin');
 const home = mkdtempSync(join(tmpdir(), 'airkick-cli-home-'));
 
 /** A clean environment: no AIRKICK_* from the caller, no cloud credentials, no metadata services. */

@@ -58,7 +58,7 @@ const list = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 beforeAll(async () => {
-  // Exactly `npm run build`, so the test exercises the script CI and operators run.
+  // Exactly `npm run build:functions` (the functions half of `npm run build`), the script operators run.
   await exec(process.execPath, [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'build.ts'], {
     cwd: ROOT,
     timeout: 240_000,

@@ -209,10 +209,11 @@ describe('jwtExpiry', () => {
 });
 
 describe('the public surface', () => {
-  it('is reachable by package name: the client factory, the error type, the environment parser', async () => {
-    const surface = await import('airkick');
-    const mwaa = await import('airkick/mwaa');
-    const dms = await import('airkick/dms');
+  // The entry points the package's exports map to (the packed tarball itself: test/integration/package*.test.ts).
+  it('is the client factory, the error type, the environment parser, and one transport per provider', async () => {
+    const surface = await import('#lib/index.ts');
+    const mwaa = await import('#lib/mwaa.ts');
+    const dms = await import('#lib/dms.ts');
     expect(Object.keys(surface).sort()).toEqual([
       'AirkickError',
       'createAirflowClient',
@@ -220,8 +221,9 @@ describe('the public surface', () => {
       'isAirkickError',
       'parseEnvironment',
     ]);
-    expect(typeof mwaa.mwaaTransport).toBe('function');
-    expect(typeof dms.dmsTransport).toBe('function');
+    // Internals (REST_API_PATH_MAX, restApiEndpoint, dmsError) stay inside.
+    expect(Object.keys(mwaa)).toEqual(['mwaaTransport']);
+    expect(Object.keys(dms)).toEqual(['dmsTransport']);
     const client = surface.createAirflowClient('https://admin@airflow.example.com?api=v2', {
       providers: { mwaa: mwaa.mwaaTransport, dms: dms.dmsTransport },
       password: 'pw',

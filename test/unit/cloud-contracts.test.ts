@@ -146,7 +146,7 @@ describe('InvokeRestApi path limit', () => {
 });
 
 describe('InvokeRestApi endpoint', () => {
-  it('follows the partition as the SDK resolves CreateCliToken (China, GovCloud)', () => {
+  it('follows the partition as the SDK resolves CreateCliToken (China, GovCloud)', async () => {
     const regions = [
       'us-east-1',
       'eu-west-1',
@@ -164,16 +164,16 @@ describe('InvokeRestApi endpoint', () => {
       const sdk = new URL(
         client.config.endpointProvider({ Region: region, UseFIPS: false, UseDualStack: false }).url.href,
       );
-      expect(restApiEndpoint({ kind: 'mwaa', name: 'etl', region, auth: 'rest' })).toBe(
+      expect(await restApiEndpoint({ kind: 'mwaa', name: 'etl', region, auth: 'rest' })).toBe(
         `https://env.${sdk.host}`,
       );
     }
-    expect(restApiEndpoint({ kind: 'mwaa', name: 'etl', region: 'cn-north-1', auth: 'rest' })).toBe(
+    expect(await restApiEndpoint({ kind: 'mwaa', name: 'etl', region: 'cn-north-1', auth: 'rest' })).toBe(
       'https://env.airflow.cn-north-1.amazonaws.com.cn',
     );
   });
 
-  it('keeps an explicit endpoint (VPC endpoint, proxy)', () => {
+  it('keeps an explicit endpoint (VPC endpoint, proxy)', async () => {
     const spec = {
       kind: 'mwaa',
       name: 'e',
@@ -181,6 +181,6 @@ describe('InvokeRestApi endpoint', () => {
       auth: 'rest',
       endpoint: 'http://127.0.0.1:9/',
     } as const;
-    expect(restApiEndpoint(spec)).toBe('http://127.0.0.1:9');
+    expect(await restApiEndpoint(spec)).toBe('http://127.0.0.1:9');
   });
 });
