@@ -17,9 +17,7 @@ import { parseArgs } from 'node:util';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { zipSync } from 'fflate';
 
-export const FUNCTION_NAMES = ['trigger-dag', 'on-upload', 'health-check', 'db-clean'] as const;
-export const CLOUDS = ['aws', 'aliyun'] as const;
-export type Cloud = (typeof CLOUDS)[number];
+import { CLOUDS, type Cloud, FUNCTION_NAMES } from '#lib/host/names.ts';
 
 /** Packages that must never reach the other cloud's bundle (matched against metafile input paths). */
 export const FOREIGN_PACKAGES: Record<Cloud, RegExp> = {

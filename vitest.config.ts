@@ -12,6 +12,7 @@ const PER_VERSION = [
   'harness',
   'faults',
   'package',
+  'assets',
 ].map((name) => `test/integration/${name}.test.ts`);
 
 /** One project per Airflow major version: its global setup starts that Airflow once and provides it as `airflow`. */

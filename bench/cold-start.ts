@@ -13,13 +13,10 @@
  * function's own: what the floor is compared with.
  */
 import { statSync } from 'node:fs';
+import { CLOUDS, type Cloud, FUNCTION_NAMES, type FunctionName } from '#lib/host/names.ts';
 import {
   type BundleEnvironments,
   bundlePath,
-  CLOUDS,
-  type Cloud,
-  FUNCTIONS,
-  type FunctionName,
   type ProcessRun,
   runBundle,
   timedNode,
@@ -95,7 +92,7 @@ interface Samples {
 /** Per cloud: its peers, then its functions. */
 const SUBJECTS: readonly Subject[] = CLOUDS.flatMap((cloud) => [
   ...PEERS.filter((name) => PEER_CLOUDS[name].includes(cloud)).map((name) => ({ cloud, name, peer: true })),
-  ...FUNCTIONS.map((name) => ({ cloud, name, peer: false })),
+  ...FUNCTION_NAMES.map((name) => ({ cloud, name, peer: false })),
 ]);
 
 const key = (s: Subject) => `${s.cloud}/${s.name}`;

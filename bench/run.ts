@@ -18,7 +18,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createAirflowClient } from '#lib/airflow/index.ts';
+import { createAirflowClient } from '#lib/client.ts';
+import { CLOUDS, type Cloud, FUNCTION_NAMES } from '#lib/host/names.ts';
 import { type AirflowInstance, type AirflowMajor, startAirflow } from '#test/airflow/airflow.ts';
 import { allProviders, apiOf, startTarget, type Target, type TargetKind } from '#test/support/targets.ts';
 import {
@@ -38,15 +39,7 @@ import {
   roundTripsTable,
 } from './round-trips.ts';
 import { deleteRuns, queuedRuns } from './support/airflow-rest.ts';
-import {
-  BENCH_DAG,
-  type BundleEnvironments,
-  bundlePath,
-  CLOUDS,
-  type Cloud,
-  FUNCTIONS,
-  snapshotBundles,
-} from './support/bundles.ts';
+import { BENCH_DAG, type BundleEnvironments, bundlePath, snapshotBundles } from './support/bundles.ts';
 import { type CountingProxy, startCountingProxy } from './support/counting-proxy.ts';
 import { describeDatabase } from './support/database.ts';
 import { deployedRuntimes, type NodeRuntime } from './support/node-runtimes.ts';
@@ -125,7 +118,7 @@ function newestMtime(dir: string): number {
 }
 
 function checkBundles(): void {
-  const bundles = CLOUDS.flatMap((cloud) => FUNCTIONS.map((name) => bundlePath(ROOT, cloud, name)));
+  const bundles = CLOUDS.flatMap((cloud) => FUNCTION_NAMES.map((name) => bundlePath(ROOT, cloud, name)));
   const missing = bundles.filter((file) => {
     try {
       return !statSync(file).isFile();
@@ -233,7 +226,8 @@ async function startStack(major: AirflowMajor): Promise<Stack> {
       environments: {
         aws: environment('mwaa'),
         aliyun: environment('dms'),
-        selfHosted: `${direct.toString().replace(/\/$/, '')}?api=${apiOf(airflow)}`,
+        // Through the counting proxy, an HTTP server of this process, so its time counts as the services'.
+        selfHosted: `http://${airflow.username}@${new URL(counting.url).host}?api=${apiOf(airflow)}`,
         password: airflow.password,
       },
       pause: (paused) => admin.setPaused(BENCH_DAG, paused),

@@ -1,5 +1,5 @@
 /** The `airkick` operator CLI: built to `dist/cli/airkick.mjs` (the package bin); from a clone, `npm run airkick -- ARGS`. */
-import { main } from './main.ts';
+import { main } from '#cli/main.ts';
 
 process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,

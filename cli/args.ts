@@ -1,7 +1,7 @@
 /** Small parsers for option values; each throws a UsageError naming the option and what it expects. */
 import { readFileSync } from 'node:fs';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import { UsageError } from './exit.ts';
+import { UsageError } from '#cli/exit.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -22,15 +22,16 @@ export function parse<O extends Options>(args: string[], options: O) {
   }
 }
 
-/** `--conf '{"a":1}'` or `--conf @file.json`: a JSON object. */
+/** `--conf '{"a":1}'` or `--conf @file.json` (or another option's, e.g. `--extra`): a JSON object. */
 export function parseConf(
   text: string,
   readFile: (path: string) => string = readText,
+  option = '--conf',
 ): Record<string, unknown> {
   let source = text;
-  let where = '--conf';
+  let where = option;
   if (text.startsWith('@')) {
-    where = `--conf file ${text.slice(1)}`;
+    where = `${option} file ${text.slice(1)}`;
     try {
       source = readFile(text.slice(1));
     } catch (error) {

@@ -4,9 +4,10 @@
  * provider the environment needs is loaded, so `airkick runs` against a self-hosted Airflow does
  * not pay for either cloud SDK.
  */
-import type { Providers } from '#lib/airflow/index.ts';
-import { createAirflowClient } from '#lib/airflow/index.ts';
+
 import type { AirflowClient } from '#lib/airflow/types.ts';
+import type { Providers } from '#lib/client.ts';
+import { createAirflowClient } from '#lib/client.ts';
 import { parseEnvironment } from '#lib/environment.ts';
 import { AirkickError } from '#lib/errors.ts';
 

@@ -5,7 +5,8 @@
  *   0 ok · 1 unhealthy, failed run or failed invocation · 2 usage · 3 config or auth
  *   4 not found · 5 transport, timeout or server
  */
-import { type ErrorCode, isAirkickError, redactSecrets } from '#lib/errors.ts';
+import { type ErrorCode, isAirkickError } from '#lib/errors.ts';
+import { redactSecrets } from '#lib/secrets/redaction.ts';
 
 export const EXIT = {
   OK: 0,
@@ -27,6 +28,7 @@ const EXIT_FOR_CODE: Record<ErrorCode, ExitCode> = {
   BAD_REQUEST: EXIT.USAGE,
   REDIRECT: EXIT.CONFIG,
   UNSUPPORTED_COMMAND: EXIT.USAGE,
+  UNSUPPORTED: EXIT.CONFIG,
   CONFIG: EXIT.CONFIG,
   AUTH: EXIT.CONFIG,
   NOT_FOUND: EXIT.NOT_FOUND,
@@ -42,6 +44,7 @@ const HINT_FOR_CODE: Record<ErrorCode, string> = {
   REDIRECT:
     'the environment URL redirects (http to https, a path prefix): point --env / AIRKICK_ENV at the URL it redirects to',
   UNSUPPORTED_COMMAND: 'this environment or gateway does not run that command; see --help',
+  UNSUPPORTED: 'this Airflow version does not offer that; see the README for the versions each feature needs',
   CONFIG: 'check --env / AIRKICK_ENV: mwaa://NAME?region=R, dms://AIRFLOW_ID?region=R or http(s)://user@host',
   AUTH: "check the credentials: the password (URL or AIRKICK_AIRFLOW_PASSWORD), the AWS credential chain (AWS_PROFILE, AWS_ACCESS_KEY_ID) or ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, and the role's permissions",
   NOT_FOUND: 'check the name: `airkick runs <dag>` needs an existing DAG id (`airkick cli -- dags list`)',

@@ -1,15 +1,25 @@
 /** `airkick <command> ...`: dispatch, help, and the one place errors become an exit code. */
-import { airflowCli } from './commands/airflow-cli.ts';
-import { clean } from './commands/clean.ts';
-import type { Command } from './commands/command.ts';
-import { health } from './commands/health.ts';
-import { invoke } from './commands/invoke.ts';
-import { runs } from './commands/runs.ts';
-import { trigger } from './commands/trigger.ts';
-import { EXIT, type ExitCode, exitCodeFor, formatError, UsageError } from './exit.ts';
-import type { Io } from './output.ts';
+import { airflowCli } from '#cli/commands/airflow-cli.ts';
+import { assetEvent, assetEvents } from '#cli/commands/asset-events.ts';
+import { clean } from '#cli/commands/clean.ts';
+import type { Command } from '#cli/commands/command.ts';
+import { health } from '#cli/commands/health.ts';
+import { invoke } from '#cli/commands/invoke.ts';
+import { runs } from '#cli/commands/runs.ts';
+import { trigger } from '#cli/commands/trigger.ts';
+import { EXIT, type ExitCode, exitCodeFor, formatError, UsageError } from '#cli/exit.ts';
+import type { Io } from '#cli/output.ts';
 
-export const COMMANDS: readonly Command[] = [trigger, runs, health, airflowCli, clean, invoke];
+export const COMMANDS: readonly Command[] = [
+  trigger,
+  runs,
+  health,
+  assetEvent,
+  assetEvents,
+  airflowCli,
+  clean,
+  invoke,
+];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

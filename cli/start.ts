@@ -3,15 +3,16 @@
  * their deployed handlers, against the local Airflow (started here) or the environment in --env.
  * A folder stands in for the upload bucket. Ctrl-C stops everything. See START_HELP.
  */
+
+import { exitCodeFor, formatError } from '#cli/exit.ts';
+import { cloudFor, type Handler, invoker, loadHandler } from '#cli/local/functions.ts';
+import { installLogFormatter } from '#cli/local/log-format.ts';
+import { localEnv, parseStartArgs, START_HELP, type StartOptions } from '#cli/local/options.ts';
+import { type FunctionSchedule, functionTimeouts, loadSchedules, nextFire } from '#cli/local/schedules.ts';
+import { UploadFolder } from '#cli/local/uploads.ts';
 import { parseEnvironment } from '#lib/environment.ts';
-import type { FunctionName } from '#lib/runtime/function.ts';
+import type { FunctionName } from '#lib/host/names.ts';
 import type { AirflowInstance } from '#test/airflow/airflow.ts';
-import { exitCodeFor, formatError } from './exit.ts';
-import { cloudFor, type Handler, invoker, loadHandler } from './local/functions.ts';
-import { installLogFormatter } from './local/log-format.ts';
-import { localEnv, parseStartArgs, START_HELP, type StartOptions } from './local/options.ts';
-import { type FunctionSchedule, functionTimeouts, loadSchedules, nextFire } from './local/schedules.ts';
-import { UploadFolder } from './local/uploads.ts';
 
 const SCAN_INTERVAL_MS = 1_000;
 /** setTimeout's ceiling; longer waits re-arm. */
@@ -110,7 +111,7 @@ async function run(opts: StartOptions): Promise<void> {
   for (const fn of ['trigger-dag', 'on-upload', 'health-check'] as const)
     handlers[fn] = await loadHandler(fn, cloud);
   if (airflow) {
-    const { localDbClean } = await import('./local/local-clean.ts');
+    const { localDbClean } = await import('#cli/local/local-clean.ts');
     handlers['db-clean'] = localDbClean(airflow, process.env);
     log('INFO', 'db-clean runs the local `airflow db clean` (self-hosted Airflow has no CLI endpoint)');
   } else if (kind === 'self-hosted') {

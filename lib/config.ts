@@ -2,10 +2,10 @@
  * Function configuration: environment variables -> validated, frozen config, parsed once at cold
  * start. A missing or wrong setting fails with one message naming each variable and what it expects.
  */
-import { parseEnvironment } from './environment.ts';
-import { AirkickError } from './errors.ts';
-import { parseUploadRules, type UploadRule } from './jobs/upload-rules.ts';
-import * as z from './zod.ts';
+import { parseEnvironment } from '#lib/environment.ts';
+import { AirkickError } from '#lib/errors.ts';
+import { parseUploadRules, type UploadRule } from '#lib/events/upload-rules.ts';
+import * as z from '#lib/zod.ts';
 
 type Env = Record<string, string | undefined>;
 

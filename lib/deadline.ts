@@ -4,8 +4,9 @@
  * be cancelled (a vendor client without an abort option) are raced against it, so the caller stops
  * waiting even when the work does not.
  */
-import { AirkickError } from './errors.ts';
+import { AirkickError } from '#lib/errors.ts';
 
+/** The time a call has: a deadline and an abort signal, either optional; without both it is unbounded. */
 export interface Bound {
   /** Epoch ms by which the call must have finished, retries included. */
   deadline?: number;

@@ -11,4 +11,4 @@
  *
  * @module airkick/dms
  */
-export { type AliyunKeys, type DmsOptions, dmsTransport } from './auth/dms.ts';
+export { type AliyunKeys, type DmsOptions, dmsTransport } from '#lib/auth/dms.ts';

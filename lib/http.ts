@@ -15,7 +15,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { AirkickError, type ErrorCode, type ErrorInit } from './errors.ts';
+import { AirkickError, type ErrorCode, type ErrorInit } from '#lib/errors.ts';
 
 export interface HttpCall {
   method: string;

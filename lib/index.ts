@@ -13,20 +13,21 @@
  *
  * @module airkick
  */
-export { type ClientOptions, createAirflowClient, type Providers } from './airflow/index.ts';
+
 export type {
   ApiRequest,
   ApiResponse,
-  ApiVersion,
   AttemptOptions,
   HttpMethod,
   Query,
   QueryValue,
   Transport,
-} from './airflow/transport.ts';
+} from '#lib/airflow/transport.ts';
 export type {
   AirflowClient,
   AirflowVersion,
+  AssetEvent,
+  AssetEventInput,
   CallOptions,
   CliResult,
   ComponentHealth,
@@ -35,18 +36,21 @@ export type {
   DagRunState,
   Health,
   ImportErrorEntry,
+  ListAssetEventsQuery,
   ListRunsQuery,
   TriggerInput,
   TriggerResult,
   WaitOptions,
-} from './airflow/types.ts';
-export type { Bound } from './deadline.ts';
+} from '#lib/airflow/types.ts';
+export { type ClientOptions, createAirflowClient, type Providers } from '#lib/client.ts';
+export type { Bound } from '#lib/deadline.ts';
 export {
+  type ApiVersion,
   type DmsSpec,
   describeEnvironment,
   type EnvironmentSpec,
   type MwaaSpec,
   parseEnvironment,
   type SelfHostedSpec,
-} from './environment.ts';
-export { AirkickError, type ErrorCode, type ErrorInit, type Fault, isAirkickError } from './errors.ts';
+} from '#lib/environment.ts';
+export { AirkickError, type ErrorCode, type ErrorInit, type Fault, isAirkickError } from '#lib/errors.ts';

@@ -15,5 +15,5 @@ export type {
   AwsCredentialIdentity,
   AwsCredentialIdentityProvider,
   AwsCredentials,
-} from './auth/aws-signing.ts';
-export { type MwaaOptions, mwaaTransport } from './auth/mwaa.ts';
+} from '#lib/auth/aws-signing.ts';
+export { type MwaaOptions, mwaaTransport } from '#lib/auth/mwaa.ts';

@@ -4,7 +4,7 @@
  * one is a CONFIG error that names the package to install and what needed it, instead of Node's
  * ERR_MODULE_NOT_FOUND from deep inside a call.
  */
-import { AirkickError } from './errors.ts';
+import { AirkickError } from '#lib/errors.ts';
 
 /**
  * Runs `load` (an `import()` of `pkg` with a literal specifier, so bundlers still see it) and turns

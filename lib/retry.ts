@@ -10,7 +10,7 @@
  * `Retry-After`.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { AirkickError, isAirkickError } from './errors.ts';
+import { AirkickError, isAirkickError } from '#lib/errors.ts';
 
 export interface RetryPolicy {
   /** Attempts in all, the first one included; default 4. */

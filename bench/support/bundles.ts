@@ -7,16 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLOUDS, type Cloud, FUNCTION_NAMES, type FunctionName } from '#lib/host/names.ts';
 import { DMS_EMULATOR_CREDENTIALS } from '#test/emulators/dms.ts';
 import { MWAA_EMULATOR_CREDENTIALS } from '#test/emulators/mwaa.ts';
 import { fcTimerEvent, ossEvent, scheduledEvent, sqsBatch } from '#test/support/events.ts';
 import type { PeerName } from './peers.ts';
 import { elapsedMs } from './stats.ts';
-
-export const FUNCTIONS = ['trigger-dag', 'on-upload', 'health-check', 'db-clean'] as const;
-export const CLOUDS = ['aws', 'aliyun'] as const;
-export type FunctionName = (typeof FUNCTIONS)[number];
-export type Cloud = (typeof CLOUDS)[number];
 
 export const RUNNER = join(import.meta.dirname, 'invoke-bundle.cjs');
 /** The runs of every bundle go to this DAG, kept paused by the benchmark so nothing executes them. */
@@ -32,7 +28,7 @@ export const bundlePath = (root: string, cloud: Cloud, name: FunctionName | Peer
 export function snapshotBundles(root: string): string {
   const copy = mkdtempSync(join(tmpdir(), 'airkick-bench-'));
   for (const cloud of CLOUDS) {
-    for (const name of FUNCTIONS) {
+    for (const name of FUNCTION_NAMES) {
       mkdirSync(join(copy, 'dist', cloud, name), { recursive: true });
       for (const file of ['index.js', 'package.json'])
         copyFileSync(join(root, 'dist', cloud, name, file), join(copy, 'dist', cloud, name, file));

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Cloud } from './bundles.ts';
+import type { Cloud } from '#lib/host/names.ts';
 
 export const DEPLOYED_NODE: Record<Cloud, number> = { aws: 22, aliyun: 20 };
 

@@ -7,8 +7,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Cloud } from '#lib/host/names.ts';
 import { buildAll } from '../../build.ts';
-import type { Cloud } from './bundles.ts';
 
 export const PEERS = ['floor', 'aws-sample', 'consumer'] as const;
 export type PeerName = (typeof PEERS)[number];

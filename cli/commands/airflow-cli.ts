@@ -1,8 +1,8 @@
-import { COMMON_OPTIONS, parse, parseTimeout } from '../args.ts';
-import { connect } from '../connect.ts';
-import { EXIT, UsageError } from '../exit.ts';
-import { Output } from '../output.ts';
-import { COMMON_HELP, type Command } from './command.ts';
+import { COMMON_OPTIONS, parse, parseTimeout } from '#cli/args.ts';
+import { COMMON_HELP, type Command } from '#cli/commands/command.ts';
+import { connect } from '#cli/connect.ts';
+import { EXIT, UsageError } from '#cli/exit.ts';
+import { Output } from '#cli/output.ts';
 
 export const airflowCli: Command = {
   name: 'cli',

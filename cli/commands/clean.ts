@@ -1,10 +1,10 @@
+import { COMMON_OPTIONS, parse, parseList, parseRetention, parseTimeout } from '#cli/args.ts';
+import { COMMON_HELP, type Command } from '#cli/commands/command.ts';
+import { connect } from '#cli/connect.ts';
+import { EXIT, UsageError } from '#cli/exit.ts';
+import { Output } from '#cli/output.ts';
 import { AirkickError } from '#lib/errors.ts';
 import { cleanArgs, readCleanOutput } from '#lib/jobs/clean.ts';
-import { COMMON_OPTIONS, parse, parseList, parseRetention, parseTimeout } from '../args.ts';
-import { connect } from '../connect.ts';
-import { EXIT, UsageError } from '../exit.ts';
-import { Output } from '../output.ts';
-import { COMMON_HELP, type Command } from './command.ts';
 
 /** The same floor as the db-clean function's default: a typo must not wipe last week's history. */
 const MIN_RETENTION_DAYS = 7;

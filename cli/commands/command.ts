@@ -1,5 +1,5 @@
-import type { ExitCode } from '../exit.ts';
-import type { Io } from '../output.ts';
+import type { ExitCode } from '#cli/exit.ts';
+import type { Io } from '#cli/output.ts';
 
 /** One `airkick <name>` command: its help text and what it does with the rest of the line. */
 export interface Command {

@@ -1,10 +1,10 @@
+import { COMMON_OPTIONS, parse, parsePositiveInt, parseTimeout } from '#cli/args.ts';
+import { COMMON_HELP, type Command } from '#cli/commands/command.ts';
+import { connect } from '#cli/connect.ts';
+import { EXIT, UsageError } from '#cli/exit.ts';
+import { Output, shortTime } from '#cli/output.ts';
 import type { ComponentHealth, Health } from '#lib/airflow/types.ts';
 import { judgeHealth } from '#lib/jobs/health.ts';
-import { COMMON_OPTIONS, parse, parsePositiveInt, parseTimeout } from '../args.ts';
-import { connect } from '../connect.ts';
-import { EXIT, UsageError } from '../exit.ts';
-import { Output, shortTime } from '../output.ts';
-import { COMMON_HELP, type Command } from './command.ts';
 
 export const health: Command = {
   name: 'health',

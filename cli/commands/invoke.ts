@@ -4,18 +4,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { COMMON_OPTIONS, one, parse } from '#cli/args.ts';
+import type { Command } from '#cli/commands/command.ts';
+import { EXIT, UsageError } from '#cli/exit.ts';
+import { Output } from '#cli/output.ts';
 import { AirkickError, codeForStatus, type ErrorCode } from '#lib/errors.ts';
+import { CLOUDS, type Cloud, FUNCTION_NAMES, type FunctionName } from '#lib/host/names.ts';
 import { optionalImport } from '#lib/optional.ts';
-import type { FunctionName } from '#lib/runtime/function.ts';
-import { COMMON_OPTIONS, one, parse } from '../args.ts';
-import { EXIT, UsageError } from '../exit.ts';
-import { Output } from '../output.ts';
-import type { Command } from './command.ts';
 
 type Env = Record<string, string | undefined>;
-export type Cloud = 'aws' | 'aliyun';
-
-export const FUNCTIONS: readonly FunctionName[] = ['trigger-dag', 'on-upload', 'health-check', 'db-clean'];
 
 export interface InvokeRequest {
   cloud: Cloud;
@@ -53,11 +50,11 @@ export function buildInvokeRequest(
     endpoint: { type: 'string' },
   });
   const fn = one(positionals, 'function name');
-  if (!FUNCTIONS.includes(fn as FunctionName)) {
-    throw new UsageError(`unknown function "${fn}"; expected one of ${FUNCTIONS.join(', ')}`);
+  if (!FUNCTION_NAMES.includes(fn as FunctionName)) {
+    throw new UsageError(`unknown function "${fn}"; expected one of ${FUNCTION_NAMES.join(', ')}`);
   }
-  const cloud = values.cloud;
-  if (cloud !== 'aws' && cloud !== 'aliyun') throw new UsageError('--cloud must be aws or aliyun');
+  const cloud = values.cloud as Cloud;
+  if (!CLOUDS.includes(cloud)) throw new UsageError(`--cloud must be ${CLOUDS.join(' or ')}`);
   if (fn === 'on-upload' && values.event === undefined) {
     throw new UsageError('on-upload needs --event FILE with an S3 (aws) or OSS (aliyun) notification');
   }
@@ -83,12 +80,7 @@ export function buildInvokeRequest(
   const request: InvokeRequest = {
     cloud,
     functionName: values.name ?? `airkick-${stage}-${fn}`,
-    region:
-      values.region ??
-      (cloud === 'aws'
-        ? env.AWS_REGION || env.AWS_DEFAULT_REGION
-        : env.ALIBABA_CLOUD_REGION || env.ALIBABA_CLOUD_REGION_ID) ??
-      undefined,
+    region: values.region ?? PLATFORMS[cloud].region(env),
     accountId: values['account-id'] ?? (env.ALIBABA_CLOUD_ACCOUNT_ID || undefined),
     endpoint: values.endpoint,
     payload,
@@ -98,7 +90,7 @@ export function buildInvokeRequest(
 
 export async function invokeFunction(request: InvokeRequest): Promise<InvokeResult> {
   try {
-    return request.cloud === 'aws' ? await invokeLambda(request) : await invokeFc(request);
+    return await PLATFORMS[request.cloud].invoke(request);
   } catch (error) {
     throw cloudError(error, request);
   }
@@ -132,6 +124,27 @@ async function invokeLambda(request: InvokeRequest): Promise<InvokeResult> {
     client.destroy();
   }
 }
+
+/** What `invoke` knows of each cloud: a new one in CLOUDS is a type error here until it has a row. */
+const PLATFORMS: Record<
+  Cloud,
+  {
+    name: string;
+    region(env: Env): string | undefined;
+    invoke(request: InvokeRequest): Promise<InvokeResult>;
+  }
+> = {
+  aws: {
+    name: 'AWS Lambda',
+    region: (env) => env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined,
+    invoke: (request) => invokeLambda(request),
+  },
+  aliyun: {
+    name: 'Function Compute',
+    region: (env) => env.ALIBABA_CLOUD_REGION || env.ALIBABA_CLOUD_REGION_ID || undefined,
+    invoke: (request) => invokeFc(request),
+  },
+};
 
 const FC_NEEDED_BY = 'airkick invoke --cloud aliyun';
 const FC_PEERS = [
@@ -226,7 +239,7 @@ export function cloudError(
   const name = e.name ?? '';
   const codeName = typeof e.code === 'string' ? e.code : '';
   const message = String(e.message ?? error);
-  const what = `invoke ${request.functionName} on ${request.cloud === 'aws' ? 'AWS Lambda' : 'Function Compute'}`;
+  const what = `invoke ${request.functionName} on ${PLATFORMS[request.cloud].name}`;
   let code: ErrorCode;
   if (findNetworkCode(error) !== undefined || name === 'TimeoutError') code = 'TRANSPORT';
   else if (
@@ -261,7 +274,7 @@ export const invoke: Command = {
   help: `Usage: airkick invoke <function> --cloud aws|aliyun [--event FILE] [--stage S | --name NAME]
 
 Invokes a deployed airkick function synchronously and prints what it returned.
-<function> is one of ${FUNCTIONS.join(', ')}. Without --event a schedule function gets {} (a
+<function> is one of ${FUNCTION_NAMES.join(', ')}. Without --event a schedule function gets {} (a
 manual run for the current time); on-upload needs --event.
 
 Options:

@@ -1,9 +1,9 @@
+import { COMMON_OPTIONS, one, parse, parseList, parsePositiveInt, parseTimeout } from '#cli/args.ts';
+import { COMMON_HELP, type Command } from '#cli/commands/command.ts';
+import { connect } from '#cli/connect.ts';
+import { EXIT, UsageError } from '#cli/exit.ts';
+import { Output, shortTime } from '#cli/output.ts';
 import type { DagRunState } from '#lib/airflow/types.ts';
-import { COMMON_OPTIONS, one, parse, parseList, parsePositiveInt, parseTimeout } from '../args.ts';
-import { connect } from '../connect.ts';
-import { EXIT, UsageError } from '../exit.ts';
-import { Output, shortTime } from '../output.ts';
-import { COMMON_HELP, type Command } from './command.ts';
 
 const STATES: readonly DagRunState[] = ['queued', 'running', 'success', 'failed'];
 

@@ -1,9 +1,9 @@
+import { COMMON_OPTIONS, one, parse, parseConf, parseTimeout } from '#cli/args.ts';
+import { COMMON_HELP, type Command } from '#cli/commands/command.ts';
+import { connect } from '#cli/connect.ts';
+import { EXIT } from '#cli/exit.ts';
+import { Output } from '#cli/output.ts';
 import type { DagRun } from '#lib/airflow/types.ts';
-import { COMMON_OPTIONS, one, parse, parseConf, parseTimeout } from '../args.ts';
-import { connect } from '../connect.ts';
-import { EXIT } from '../exit.ts';
-import { Output } from '../output.ts';
-import { COMMON_HELP, type Command } from './command.ts';
 
 export const trigger: Command = {
   name: 'trigger',

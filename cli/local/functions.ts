@@ -3,8 +3,7 @@
  * invoked with the event that cloud would deliver. Configuration is read from process.env at
  * import, exactly as on a cold start, so the caller sets the environment first.
  */
-import { AirkickError } from '#lib/errors.ts';
-import type { FunctionName } from '#lib/runtime/function.ts';
+
 import {
   fcContext,
   fcTimerEvent,
@@ -13,8 +12,10 @@ import {
   ossPutEvent,
   s3PutNotification,
   scheduledEvent,
-} from './events.ts';
-import { applyRuleInput, type RuleInput } from './schedules.ts';
+} from '#cli/local/events.ts';
+import { applyRuleInput, type RuleInput } from '#cli/local/schedules.ts';
+import { AirkickError } from '#lib/errors.ts';
+import type { FunctionName } from '#lib/host/names.ts';
 
 export type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 export type LocalCloud = 'aws' | 'aliyun';

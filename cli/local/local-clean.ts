@@ -3,13 +3,14 @@
  * handler cannot run there; this runs the same job (`cleanMetadata`, same configuration, logs,
  * metrics and alerts) with `runCli` executing the local `airflow` binary of the harness instead.
  */
+
+import type { Handler } from '#cli/local/functions.ts';
 import type { AirflowClient, CliResult } from '#lib/airflow/types.ts';
 import { cleanConfig } from '#lib/config.ts';
 import { AirkickError } from '#lib/errors.ts';
+import { FunctionRuntime } from '#lib/host/function.ts';
 import { cleanMetadata } from '#lib/jobs/clean.ts';
-import { FunctionRuntime } from '#lib/runtime/function.ts';
 import { runCli } from '#test/airflow/airflow.ts';
-import type { Handler } from './functions.ts';
 
 interface LocalAirflow {
   airflowBin: string;

@@ -3,7 +3,7 @@
  * (time, level, function, message, DAG/run, error, alert). Off a terminal the JSON is left as it
  * is, for tools to read.
  */
-import { paint, type Style } from '../output.ts';
+import { paint, type Style } from '#cli/output.ts';
 
 const LEVEL_STYLE: Record<string, Style> = {
   DEBUG: 'dim',

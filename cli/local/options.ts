@@ -1,7 +1,7 @@
 /** `npm start` arguments and the environment the local functions run with. */
 import { resolve } from 'node:path';
-import { parse } from '../args.ts';
-import { UsageError } from '../exit.ts';
+import { parse } from '#cli/args.ts';
+import { UsageError } from '#cli/exit.ts';
 
 type Env = Record<string, string | undefined>;
 

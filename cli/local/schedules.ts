@@ -11,7 +11,7 @@
 
 import { loadServerless } from '#cli/local/config-files.ts';
 import { type CronSchedule, nextFireTimes, parseAwsCron } from '#cli/local/cron.ts';
-import type { FunctionName } from '#lib/runtime/function.ts';
+import type { FunctionName } from '#lib/host/names.ts';
 
 export type Expression =
   | { kind: 'cron'; text: string; cron: CronSchedule }

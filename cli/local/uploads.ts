@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import type { LocalObject } from './events.ts';
+import type { LocalObject } from '#cli/local/events.ts';
 
 interface Seen {
   size: number;

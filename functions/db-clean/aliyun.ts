@@ -1,6 +1,6 @@
 import { cleanConfig } from '#lib/config.ts';
+import { fcFunction } from '#lib/host/aliyun.ts';
 import { cleanMetadata } from '#lib/jobs/clean.ts';
-import { fcFunction } from '#lib/runtime/aliyun.ts';
 
 const fn = fcFunction('db-clean', cleanConfig);
 

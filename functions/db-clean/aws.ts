@@ -1,6 +1,6 @@
 import { cleanConfig } from '#lib/config.ts';
+import { lambdaFunction } from '#lib/host/aws.ts';
 import { cleanMetadata } from '#lib/jobs/clean.ts';
-import { lambdaFunction } from '#lib/runtime/aws.ts';
 
 const fn = lambdaFunction('db-clean', cleanConfig);
 

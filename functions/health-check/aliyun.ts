@@ -1,6 +1,6 @@
 import { healthConfig } from '#lib/config.ts';
+import { fcFunction } from '#lib/host/aliyun.ts';
 import { checkHealth } from '#lib/jobs/health.ts';
-import { fcFunction } from '#lib/runtime/aliyun.ts';
 
 const fn = fcFunction('health-check', healthConfig);
 

@@ -1,6 +1,6 @@
 import { healthConfig } from '#lib/config.ts';
+import { lambdaFunction } from '#lib/host/aws.ts';
 import { checkHealth } from '#lib/jobs/health.ts';
-import { lambdaFunction } from '#lib/runtime/aws.ts';
 
 const fn = lambdaFunction('health-check', healthConfig);
 

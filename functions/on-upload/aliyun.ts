@@ -1,7 +1,7 @@
 import { uploadConfig } from '#lib/config.ts';
+import { parseUploadEvent } from '#lib/events/index.ts';
+import { fcFunction } from '#lib/host/aliyun.ts';
 import { settleUploads, triggerUploads } from '#lib/jobs/uploads.ts';
-import { fcFunction } from '#lib/runtime/aliyun.ts';
-import { parseUploadEvent } from '#lib/runtime/events.ts';
 
 const fn = fcFunction('on-upload', uploadConfig);
 

@@ -1,7 +1,7 @@
 import { uploadConfig } from '#lib/config.ts';
+import { parseUploadEvent } from '#lib/events/index.ts';
+import { isSqsBatch, lambdaFunction } from '#lib/host/aws.ts';
 import { settleUploads, triggerUploads } from '#lib/jobs/uploads.ts';
-import { isSqsBatch, lambdaFunction } from '#lib/runtime/aws.ts';
-import { parseUploadEvent } from '#lib/runtime/events.ts';
 
 const fn = lambdaFunction('on-upload', uploadConfig);
 

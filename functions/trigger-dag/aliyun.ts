@@ -1,7 +1,7 @@
 import { triggerConfig } from '#lib/config.ts';
+import { parseScheduleEvent } from '#lib/events/index.ts';
+import { fcFunction } from '#lib/host/aliyun.ts';
 import { triggerScheduled } from '#lib/jobs/trigger.ts';
-import { fcFunction } from '#lib/runtime/aliyun.ts';
-import { parseScheduleEvent } from '#lib/runtime/events.ts';
 
 const fn = fcFunction('trigger-dag', triggerConfig);
 

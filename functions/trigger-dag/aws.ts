@@ -1,7 +1,7 @@
 import { triggerConfig } from '#lib/config.ts';
+import { parseScheduleEvent } from '#lib/events/index.ts';
+import { lambdaFunction } from '#lib/host/aws.ts';
 import { triggerScheduled } from '#lib/jobs/trigger.ts';
-import { lambdaFunction } from '#lib/runtime/aws.ts';
-import { parseScheduleEvent } from '#lib/runtime/events.ts';
 
 const fn = lambdaFunction('trigger-dag', triggerConfig);
 

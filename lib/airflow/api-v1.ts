@@ -1,16 +1,38 @@
 /** Airflow 2's stable REST API, `/api/v1`. */
-import { bodyExcerpt } from '../http.ts';
-import { type AirflowApi, atLeast, dagRunFrom, healthFrom, importErrorsFrom, record, str } from './api.ts';
-import type { ApiResponse } from './transport.ts';
+
+import {
+  type AirflowApi,
+  assetDialect,
+  atLeast,
+  dagRunFrom,
+  healthFrom,
+  importErrorsFrom,
+  record,
+  str,
+} from '#lib/airflow/api.ts';
+import type { ApiResponse } from '#lib/airflow/transport.ts';
+import { bodyExcerpt } from '#lib/http.ts';
 
 /** `note` arrived in Airflow 2.5; marshmallow on 2.2-2.4 rejects unknown fields. */
 const NOTE_SINCE = '2.5';
+/** `POST /datasets/events` arrived in Airflow 2.9. */
+const DATASET_EVENTS_SINCE = '2.9';
 
 export function apiV1(airflowVersion = 'unknown'): AirflowApi {
   const acceptsNote = airflowVersion === 'unknown' || atLeast(airflowVersion, NOTE_SINCE);
   return {
     name: 'v1',
     airflowVersion,
+    assets: assetDialect({
+      noun: 'dataset',
+      unsupported:
+        airflowVersion === 'unknown' || atLeast(airflowVersion, DATASET_EVENTS_SINCE)
+          ? undefined
+          : `Airflow ${airflowVersion} takes no dataset events over its REST API (POST /datasets/events came in Airflow ${DATASET_EVENTS_SINCE}): upgrade, or trigger the DAG with a dagId rule`,
+      createBody: (asset, extra) => ({ dataset_uri: asset.uri, extra }),
+      // Airflow 2 filters events by dataset, not by time: `since` is applied to the newest page here.
+      listQuery: (id, query) => ({ dataset_id: id, order_by: '-timestamp', limit: query.limit ?? 100 }),
+    }),
     triggerBody(input) {
       const body: Record<string, unknown> = { conf: input.conf ?? {} };
       if (input.runId !== undefined) body.dag_run_id = input.runId;

@@ -1,12 +1,33 @@
 /** Airflow 3's REST API, `/api/v2` (FastAPI: strict bodies, `{detail}` errors). */
-import { bodyExcerpt } from '../http.ts';
-import { type AirflowApi, dagRunFrom, healthFrom, importErrorsFrom, record, str } from './api.ts';
-import type { ApiResponse } from './transport.ts';
+
+import {
+  type AirflowApi,
+  assetDialect,
+  dagRunFrom,
+  healthFrom,
+  importErrorsFrom,
+  record,
+  str,
+} from '#lib/airflow/api.ts';
+import type { ApiResponse } from '#lib/airflow/transport.ts';
+import { bodyExcerpt } from '#lib/http.ts';
 
 export function apiV2(airflowVersion = 'unknown'): AirflowApi {
   return {
     name: 'v2',
     airflowVersion,
+    assets: assetDialect({
+      noun: 'asset',
+      unsupported: undefined,
+      // By id: URIs stopped being unique in Airflow 3 (an asset is its name and URI).
+      createBody: (asset, extra) => ({ asset_id: asset.id, extra }),
+      listQuery: (id, query) => ({
+        asset_id: id,
+        order_by: '-timestamp',
+        limit: query.limit ?? 100,
+        timestamp_gte: query.since,
+      }),
+    }),
     triggerBody(input) {
       // `logical_date` must be present (null: no logical date); unknown fields are rejected (422).
       const body: Record<string, unknown> = {

@@ -4,9 +4,20 @@
  * error shapes, UI links) lives in one module per version behind `AirflowApi`; the client picks one
  * once, from the environment string (`api=v1|v2`) or by asking the server (`auto`).
  */
-import { AirkickError } from '../errors.ts';
-import type { ApiRequest, ApiResponse, ApiVersion, Query } from './transport.ts';
-import type { DagRun, DagRunState, Health, ImportErrorEntry, ListRunsQuery, TriggerInput } from './types.ts';
+
+import type { ApiRequest, ApiResponse, Query } from '#lib/airflow/transport.ts';
+import type {
+  AssetEvent,
+  DagRun,
+  DagRunState,
+  Health,
+  ImportErrorEntry,
+  ListAssetEventsQuery,
+  ListRunsQuery,
+  TriggerInput,
+} from '#lib/airflow/types.ts';
+import { API_VERSIONS, type ApiVersion } from '#lib/environment.ts';
+import { AirkickError } from '#lib/errors.ts';
 
 export interface AirflowApi {
   readonly name: ApiVersion;
@@ -35,6 +46,77 @@ export interface AirflowApi {
   /** The human part of an error answer. */
   problem(response: ApiResponse): string;
   uiUrl(base: string, dagId?: string, runId?: string): string | undefined;
+  readonly assets: AssetDialect;
+}
+
+/** Asset events (Airflow 3, `/assets`) or dataset events (Airflow 2, `/datasets`). */
+export interface AssetDialect {
+  /** What this version calls them, for messages. */
+  readonly noun: 'asset' | 'dataset';
+  /** Why this Airflow takes no events over REST, or undefined when it does. */
+  readonly unsupported: string | undefined;
+  /** Finds the asset by URI (`uri_pattern` is a substring match: the exact URI is picked out of the answer). */
+  lookup(uri: string): Pick<ApiRequest, 'method' | 'path' | 'query'>;
+  idFrom(body: unknown, uri: string): number | undefined;
+  create(
+    asset: { id: number; uri: string },
+    extra: Record<string, unknown>,
+  ): Pick<ApiRequest, 'method' | 'path' | 'body'>;
+  list(assetId: number, query: ListAssetEventsQuery): Pick<ApiRequest, 'method' | 'path' | 'query'>;
+  toEvent(body: unknown): AssetEvent;
+  toEvents(body: unknown): AssetEvent[];
+}
+
+/**
+ * The parts both versions share: they differ in the collection's name (`assets` / `datasets`), the
+ * id and URI fields (`asset_id`, `uri` / `dataset_id`, `dataset_uri`) and how a created run is named.
+ */
+export function assetDialect(names: {
+  noun: 'asset' | 'dataset';
+  unsupported: string | undefined;
+  createBody(asset: { id: number; uri: string }, extra: Record<string, unknown>): Record<string, unknown>;
+  listQuery(assetId: number, query: ListAssetEventsQuery): Query;
+}): AssetDialect {
+  const plural = `${names.noun}s`;
+  const idField = `${names.noun}_id`;
+  const uriField = names.noun === 'asset' ? 'uri' : 'dataset_uri';
+  const toEvent = (body: unknown): AssetEvent => {
+    const event = record(body);
+    const runs = Array.isArray(event.created_dagruns) ? event.created_dagruns : [];
+    return {
+      assetId: Number(event[idField]),
+      uri: String(event[uriField] ?? ''),
+      extra: record(event.extra),
+      timestamp: String(event.timestamp ?? ''),
+      createdRuns: runs.map((run) => {
+        const r = record(run);
+        return { dagId: String(r.dag_id ?? ''), runId: String(r.run_id ?? r.dag_run_id ?? '') };
+      }),
+    };
+  };
+  return {
+    noun: names.noun,
+    unsupported: names.unsupported,
+    lookup: (uri) => ({ method: 'GET', path: `/${plural}`, query: { uri_pattern: uri, limit: 100 } }),
+    idFrom(body, uri) {
+      const found = arrayField(body, plural)
+        .map(record)
+        .find((asset) => asset.uri === uri);
+      return typeof found?.id === 'number' ? found.id : undefined;
+    },
+    create: (asset, extra) => ({
+      method: 'POST',
+      path: `/${plural}/events`,
+      body: names.createBody(asset, extra),
+    }),
+    list: (assetId, query) => ({
+      method: 'GET',
+      path: `/${plural}/events`,
+      query: names.listQuery(assetId, query),
+    }),
+    toEvent,
+    toEvents: (body) => arrayField(body, `${names.noun}_events`).map(toEvent),
+  };
 }
 
 export type ApiChoice = ApiVersion | 'auto';
@@ -48,18 +130,29 @@ export type ProbeSend = (request: ApiRequest) => Promise<ApiResponse>;
  */
 export async function detectVersion(send: ProbeSend): Promise<{ api: ApiVersion; version: string }> {
   const answers: string[] = [];
-  for (const api of ['v2', 'v1'] as const) {
+  for (const api of NEWEST_FIRST) {
     const response = await send({ api, method: 'GET', path: '/version', anonymous: true });
     const version = record(response.body).version;
     if (response.status === 200 && typeof version === 'string') {
-      return { api: Number.parseInt(version, 10) >= 3 ? 'v2' : 'v1', version };
+      return { api: apiForAirflow(version), version };
     }
     answers.push(`/api/${api}/version: HTTP ${response.status}`);
     if (response.status !== 404) break;
   }
+  const names = Object.entries(API_VERSIONS).map(([api, v]) => `api=${api} (Airflow ${v.airflowMajor})`);
   throw new AirkickError(
     'SERVER',
-    `cannot tell which Airflow this is (${answers.join('; ')}); set api=v1 (Airflow 2) or api=v2 (Airflow 3) in the environment string`,
+    `cannot tell which Airflow this is (${answers.join('; ')}); set ${names.join(' or ')} in the environment string`,
+  );
+}
+
+const NEWEST_FIRST = (Object.keys(API_VERSIONS) as ApiVersion[]).reverse();
+
+/** The newest API version an Airflow of this version (`2.10.5`, `3.3.2`) has; the oldest for an older one. */
+export function apiForAirflow(version: string): ApiVersion {
+  const major = Number.parseInt(version, 10);
+  return (
+    NEWEST_FIRST.find((api) => API_VERSIONS[api].airflowMajor <= major) ?? (NEWEST_FIRST.at(-1) as ApiVersion)
   );
 }
 

@@ -3,7 +3,7 @@
  * Every argument becomes exactly one word: quoting leaves nothing for the splitter to interpret,
  * so `$()`, `;`, quotes or newlines in a conf are data, never a new argument or command.
  */
-import { AirkickError } from '../errors.ts';
+import { AirkickError } from '#lib/errors.ts';
 
 const BARE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 

@@ -3,30 +3,34 @@
  * and the idempotent-trigger rules live here once, whatever hosts Airflow; what differs between
  * Airflow 2 and 3 comes from the `AirflowApi` chosen once per client.
  */
-import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus, redactUrl } from '../errors.ts';
-import { withRetry } from '../retry.ts';
-import { type AirflowApi, type ApiChoice, arrayField, detectVersion, record } from './api.ts';
-import { apiV1 } from './api-v1.ts';
-import { apiV2 } from './api-v2.ts';
-import { buildCommand } from './cli-args.ts';
-import type { ApiRequest, ApiResponse, Transport } from './transport.ts';
+
+import { type AirflowApi, type ApiChoice, arrayField, detectVersion, record } from '#lib/airflow/api.ts';
+import { airflowApi } from '#lib/airflow/apis.ts';
+import { buildCommand } from '#lib/airflow/cli-args.ts';
+import type { ApiRequest, ApiResponse, Transport } from '#lib/airflow/transport.ts';
 import type {
   AirflowClient,
   AirflowVersion,
+  AssetEvent,
+  AssetEventInput,
   CallOptions,
   CliResult,
   DagRun,
   DagRunState,
   Health,
   ImportErrorEntry,
+  ListAssetEventsQuery,
   ListRunsQuery,
   TriggerInput,
   TriggerResult,
   WaitOptions,
-} from './types.ts';
+} from '#lib/airflow/types.ts';
+import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '#lib/errors.ts';
+import { withRetry } from '#lib/retry.ts';
+import { redactUrl } from '#lib/secrets/redaction.ts';
 
 /** Until the version is known: Airflow 2's UI links and error text, the shapes most gateways still give. */
-const BEFORE_DETECTION = apiV1();
+const BEFORE_DETECTION = airflowApi('v1');
 
 const TERMINAL: ReadonlySet<DagRunState> = new Set(['success', 'failed']);
 
@@ -34,6 +38,7 @@ export class RestAirflowClient implements AirflowClient {
   readonly environment: string;
   readonly hasCli: boolean;
   #api: AirflowApi | undefined;
+  readonly #assetIds = new Map<string, number>();
   #detecting: Promise<AirflowApi> | undefined;
 
   constructor(
@@ -42,7 +47,7 @@ export class RestAirflowClient implements AirflowClient {
   ) {
     this.environment = transport.environment;
     this.hasCli = transport.cli !== undefined;
-    if (choice !== 'auto') this.#api = choice === 'v2' ? apiV2() : apiV1();
+    if (choice !== 'auto') this.#api = airflowApi(choice);
   }
 
   uiUrl(dagId?: string, runId?: string): string | undefined {
@@ -227,6 +232,64 @@ export class RestAirflowClient implements AirflowClient {
     );
   }
 
+  async createAssetEvent(input: AssetEventInput, options: CallOptions = {}): Promise<AssetEvent> {
+    const api = await this.#resolve(options);
+    const id = await this.#assetId(api, input.uri, options);
+    const request: ApiRequest = {
+      api: api.name,
+      ...api.assets.create({ id, uri: input.uri }, input.extra ?? {}),
+    };
+    const operation = `raise ${api.assets.noun} event on ${input.uri}`;
+    // Sent once: a repeat of a POST whose answer was lost would raise a second event.
+    const response = await this.#send(api, operation, request, options, false);
+    if (response.status === 404) this.#assetIds.delete(input.uri);
+    if (codeForStatus(response.status) !== undefined) throw this.#error(api, operation, request, response);
+    return api.assets.toEvent(response.body);
+  }
+
+  async listAssetEvents(
+    uri: string,
+    query: ListAssetEventsQuery = {},
+    options: CallOptions = {},
+  ): Promise<AssetEvent[]> {
+    const api = await this.#resolve(options);
+    const id = await this.#assetId(api, uri, options);
+    const body = await this.#call(
+      api,
+      `list ${api.assets.noun} events of ${uri}`,
+      { api: api.name, ...api.assets.list(id, query) },
+      options,
+    );
+    const events = api.assets.toEvents(body);
+    // Airflow 2 cannot filter by time: the newest page is cut here.
+    const since = query.since === undefined ? undefined : Date.parse(query.since);
+    return since === undefined ? events : events.filter((event) => Date.parse(event.timestamp) >= since);
+  }
+
+  /** The asset's id, asked once per client and URI. */
+  async #assetId(api: AirflowApi, uri: string, options: CallOptions): Promise<number> {
+    if (api.assets.unsupported) throw new AirkickError('UNSUPPORTED', api.assets.unsupported);
+    const known = this.#assetIds.get(uri);
+    if (known !== undefined) return known;
+    const noun = api.assets.noun;
+    const body = await this.#call(
+      api,
+      `find ${noun} ${uri}`,
+      { api: api.name, ...api.assets.lookup(uri) },
+      options,
+    );
+    const id = api.assets.idFrom(body, uri);
+    if (id === undefined) {
+      const declare = noun === 'asset' ? 'Asset' : 'Dataset';
+      throw new AirkickError(
+        'CONFIG',
+        `${this.environment} has no ${noun} ${uri}: declare it in a DAG (schedule=[${declare}("${uri}")] or a task's outlets) so Airflow knows it, and check the URI`,
+      );
+    }
+    this.#assetIds.set(uri, id);
+    return id;
+  }
+
   async runCli(args: readonly string[], options: CallOptions = {}): Promise<CliResult> {
     const cli = this.transport.cli;
     if (!cli) {
@@ -252,7 +315,7 @@ export class RestAirflowClient implements AirflowClient {
       options.deadline === undefined ? {} : { deadline: options.deadline },
     )
       .then(({ api, version }) => {
-        this.#api = api === 'v2' ? apiV2(version) : apiV1(version);
+        this.#api = airflowApi(api, version);
         return this.#api;
       })
       .finally(() => {
@@ -278,6 +341,8 @@ export class RestAirflowClient implements AirflowClient {
       {
         maxAttempts: idempotent ? 4 : 1,
         ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+        // An abort ends a backoff at once, not when the wait is over.
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
       },
     );
   }

@@ -1,8 +1,8 @@
+import type { Alert } from '#lib/alerts/alert.ts';
+import type { Clock } from '#lib/alerts/clock.ts';
+import type { RateLimit } from '#lib/alerts/rate-limit.ts';
 import { AirkickError } from '#lib/errors.ts';
 import type { RetryPolicy } from '#lib/retry.ts';
-import type { Alert } from './alert.ts';
-import type { Clock } from './clock.ts';
-import type { RateLimit } from './rate-limit.ts';
 
 export interface SendOptions {
   /** Epoch ms that bounds every attempt; no attempt or retry starts after it (a function's remaining time). */

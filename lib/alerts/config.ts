@@ -1,26 +1,20 @@
+import { type ChannelName, channelRows, type VariableKind } from '#lib/alerts/channels/registry.ts';
+import { DEFAULT_STATE_TIMEOUT_MS } from '#lib/alerts/monitor.ts';
 import { AirkickError } from '#lib/errors.ts';
-import * as z from '#lib/zod.ts';
-import { DEFAULT_STATE_TIMEOUT_MS } from './monitor.ts';
 import {
   awsSecretResolver,
   parseSecretReference,
   registerSecretValue,
   resolveSecretValue,
   type SecretResolver,
-} from './secrets.ts';
+} from '#lib/secrets/references.ts';
+import * as z from '#lib/zod.ts';
 
-/** Every variable the alerts read; any other `AIRKICK_ALERT_*` is a typo and fails. */
+/**
+ * The variables of alerting itself; each channel's are in its row of the channel table
+ * (channels/registry.ts). Any other `AIRKICK_ALERT_*` is a typo and fails.
+ */
 export const ALERT_ENV = {
-  slackUrl: 'AIRKICK_ALERT_SLACK_URL',
-  dingtalkUrl: 'AIRKICK_ALERT_DINGTALK_URL',
-  dingtalkSecret: 'AIRKICK_ALERT_DINGTALK_SECRET',
-  feishuUrl: 'AIRKICK_ALERT_FEISHU_URL',
-  feishuSecret: 'AIRKICK_ALERT_FEISHU_SECRET',
-  wecomUrl: 'AIRKICK_ALERT_WECOM_URL',
-  teamsUrl: 'AIRKICK_ALERT_TEAMS_URL',
-  webhookUrl: 'AIRKICK_ALERT_WEBHOOK_URL',
-  webhookSecret: 'AIRKICK_ALERT_WEBHOOK_SECRET',
-  snsTopicArn: 'AIRKICK_ALERT_SNS_TOPIC_ARN',
   repeatMinutes: 'AIRKICK_ALERT_REPEAT_MINUTES',
   state: 'AIRKICK_ALERT_STATE',
   stateTimeoutMs: 'AIRKICK_ALERT_STATE_TIMEOUT_MS',
@@ -43,15 +37,13 @@ export type StateConfig =
   | { kind: 'redis'; url: string }
   | { kind: 'airflow-variable' };
 
+/** A configured channel's resolved values, by option name (`url`, `secret`, `topicArn`). */
+export type ChannelValues = Partial<Record<string, string>>;
+
 /** The resolved configuration: references replaced by their values, every value checked. */
 export interface AlertsConfig {
-  slack?: { url: string };
-  dingtalk?: { url: string; secret?: string };
-  feishu?: { url: string; secret?: string };
-  wecom?: { url: string };
-  teams?: { url: string };
-  webhook?: { url: string; secret: string };
-  sns?: { topicArn: string };
+  /** The configured channels, in the table's order. */
+  channels: Partial<Record<ChannelName, ChannelValues>>;
   repeatIntervalMs: number;
   state: StateConfig;
   /** Longest one state read or write may take before alerting goes on without it. */
@@ -106,23 +98,24 @@ const integer = (min: number, max: number) =>
       z.refine((n) => n >= min && n <= max, { message: `expects a whole number from ${min} to ${max}` }),
     );
 
+const snsTopicArn = z.string().check(
+  z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, {
+    message: 'expects an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)',
+  }),
+);
+const VALUE_SCHEMA: Record<VariableKind, z.ZodMiniType<string>> = {
+  url: urlOrRef,
+  secret: secretOrRef,
+  'sns-topic-arn': snsTopicArn,
+};
+
+/** Every channel variable of the table, as `[env, row name, option name, variable]`. */
+const CHANNEL_VARIABLES = channelRows().flatMap(([name, row]) =>
+  Object.entries(row.variables).map(([option, variable]) => ({ name, option, ...variable })),
+);
+
 const envSchema = z.strictObject({
-  [ALERT_ENV.slackUrl]: z.optional(urlOrRef),
-  [ALERT_ENV.dingtalkUrl]: z.optional(urlOrRef),
-  [ALERT_ENV.dingtalkSecret]: z.optional(secretOrRef),
-  [ALERT_ENV.feishuUrl]: z.optional(urlOrRef),
-  [ALERT_ENV.feishuSecret]: z.optional(secretOrRef),
-  [ALERT_ENV.wecomUrl]: z.optional(urlOrRef),
-  [ALERT_ENV.teamsUrl]: z.optional(urlOrRef),
-  [ALERT_ENV.webhookUrl]: z.optional(urlOrRef),
-  [ALERT_ENV.webhookSecret]: z.optional(secretOrRef),
-  [ALERT_ENV.snsTopicArn]: z.optional(
-    z.string().check(
-      z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, {
-        message: 'expects an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>)',
-      }),
-    ),
-  ),
+  ...Object.fromEntries(CHANNEL_VARIABLES.map((v) => [v.env, z.optional(VALUE_SCHEMA[v.kind])])),
   [ALERT_ENV.repeatMinutes]: z.optional(integer(0, 10_080)),
   [ALERT_ENV.state]: z.optional(
     z
@@ -169,27 +162,23 @@ export function parseAlertsEnv(env: Record<string, string | undefined>): AlertsE
     for (const issue of parsed.error.issues) {
       if (issue.code === 'unrecognized_keys') {
         problems.push(
-          `unknown variable ${issue.keys.join(', ')} (known: ${Object.values(ALERT_ENV).join(', ')})`,
+          `unknown variable ${issue.keys.join(', ')} (known: ${[...CHANNEL_VARIABLES.map((v) => v.env), ...Object.values(ALERT_ENV)].join(', ')})`,
         );
       } else problems.push(`${String(issue.path[0])} ${issue.message}`);
     }
     throw configError(problems);
   }
-  const data = parsed.data;
-  const pairs: [string, string][] = [
-    [ALERT_ENV.dingtalkSecret, ALERT_ENV.dingtalkUrl],
-    [ALERT_ENV.feishuSecret, ALERT_ENV.feishuUrl],
-    [ALERT_ENV.webhookSecret, ALERT_ENV.webhookUrl],
-  ];
-  for (const [secret, url] of pairs) {
-    if (data[secret as keyof AlertsEnv] !== undefined && data[url as keyof AlertsEnv] === undefined) {
-      problems.push(`${secret} is set but ${url} is not`);
+  const data = parsed.data as AlertsEnv & Record<string, string | undefined>;
+  for (const [, row] of channelRows()) {
+    const [first, ...others] = Object.values(row.variables);
+    if (first === undefined) continue;
+    for (const other of others) {
+      if (data[first.env] === undefined && data[other.env] !== undefined) {
+        problems.push(`${other.env} is set but ${first.env} is not`);
+      } else if (data[first.env] !== undefined && data[other.env] === undefined && other.required) {
+        problems.push(`${first.env} needs ${other.env}${other.why ? ` (${other.why})` : ''}`);
+      }
     }
-  }
-  if (data[ALERT_ENV.webhookUrl] !== undefined && data[ALERT_ENV.webhookSecret] === undefined) {
-    problems.push(
-      `${ALERT_ENV.webhookUrl} needs ${ALERT_ENV.webhookSecret} (receivers verify the HMAC signature)`,
-    );
   }
   if (problems.length > 0) throw configError(problems);
   return data;
@@ -209,48 +198,39 @@ export async function loadAlertsConfig(
   options: LoadOptions = {},
 ): Promise<Readonly<AlertsConfig>> {
   const data = parseAlertsEnv(env);
+  const raw = data as Record<string, string | number | undefined>;
   const resolver = options.resolver ?? awsSecretResolver;
   const problems: string[] = [];
 
-  const resolve = async (variable: keyof AlertsEnv): Promise<string | undefined> => {
-    const raw = data[variable];
-    return typeof raw === 'string' ? resolveSecretValue(variable, raw, resolver) : undefined;
+  const resolve = async (variable: string): Promise<string | undefined> => {
+    const value = raw[variable];
+    return typeof value === 'string' ? resolveSecretValue(variable, value, resolver) : undefined;
   };
-  const secret = async (variable: keyof AlertsEnv): Promise<string | undefined> => {
-    const value = await resolve(variable);
-    if (value !== undefined) registerSecretValue(value);
-    return value;
-  };
-  const url = async (variable: keyof AlertsEnv): Promise<string | undefined> => {
-    const value = await secret(variable);
-    if (value !== undefined && !isWebhookUrl(value)) {
-      problems.push(`${variable} resolved to a value that is not an https URL (http only for localhost)`);
+  /** A channel value: resolved, masked from then on when secret, checked again when a URL. */
+  const channelValue = async (env: string, kind: VariableKind): Promise<string | undefined> => {
+    const value = await resolve(env);
+    if (value === undefined || kind === 'sns-topic-arn') return value;
+    registerSecretValue(value);
+    if (kind === 'url' && !isWebhookUrl(value)) {
+      problems.push(`${env} resolved to a value that is not an https URL (http only for localhost)`);
       return undefined;
     }
     return value;
   };
 
-  const [
-    slack,
-    dingtalkUrl,
-    dingtalkSecret,
-    feishuUrl,
-    feishuSecret,
-    wecom,
-    teams,
-    webhookUrl,
-    webhookSecret,
-    state,
-  ] = await Promise.all([
-    url(ALERT_ENV.slackUrl),
-    url(ALERT_ENV.dingtalkUrl),
-    secret(ALERT_ENV.dingtalkSecret),
-    url(ALERT_ENV.feishuUrl),
-    secret(ALERT_ENV.feishuSecret),
-    url(ALERT_ENV.wecomUrl),
-    url(ALERT_ENV.teamsUrl),
-    url(ALERT_ENV.webhookUrl),
-    secret(ALERT_ENV.webhookSecret),
+  const [channels, state] = await Promise.all([
+    Promise.all(
+      channelRows().map(async ([name, row]) => {
+        const entries = await Promise.all(
+          Object.entries(row.variables).map(
+            async ([option, v]) => [option, await channelValue(v.env, v.kind)] as const,
+          ),
+        );
+        const values = Object.fromEntries(entries.filter(([, value]) => value !== undefined));
+        const on = Object.entries(row.variables).every(([option, v]) => !v.required || option in values);
+        return on ? ([name, values] as const) : undefined;
+      }),
+    ),
     resolve(ALERT_ENV.state),
   ]);
 
@@ -270,17 +250,8 @@ export async function loadAlertsConfig(
   }
   if (problems.length > 0) throw configError(problems);
 
-  const topicArn = data[ALERT_ENV.snsTopicArn];
   return Object.freeze({
-    ...(slack ? { slack: { url: slack } } : {}),
-    ...(dingtalkUrl
-      ? { dingtalk: { url: dingtalkUrl, ...(dingtalkSecret ? { secret: dingtalkSecret } : {}) } }
-      : {}),
-    ...(feishuUrl ? { feishu: { url: feishuUrl, ...(feishuSecret ? { secret: feishuSecret } : {}) } } : {}),
-    ...(wecom ? { wecom: { url: wecom } } : {}),
-    ...(teams ? { teams: { url: teams } } : {}),
-    ...(webhookUrl && webhookSecret ? { webhook: { url: webhookUrl, secret: webhookSecret } } : {}),
-    ...(topicArn ? { sns: { topicArn } } : {}),
+    channels: Object.fromEntries(channels.filter((c) => c !== undefined)),
     repeatIntervalMs: (data[ALERT_ENV.repeatMinutes] ?? DEFAULT_REPEAT_MINUTES) * 60_000,
     state: stateConfig,
     stateTimeoutMs: data[ALERT_ENV.stateTimeoutMs] ?? DEFAULT_STATE_TIMEOUT_MS,

@@ -1,10 +1,10 @@
+import { abortedDelivery, type HttpChannelOptions, type SendOptions } from '#lib/alerts/channel.ts';
+import { systemClock } from '#lib/alerts/clock.ts';
+import type { TokenBucket } from '#lib/alerts/rate-limit.ts';
 import { boundSignal, untilAborted } from '#lib/deadline.ts';
 import { AirkickError, codeForStatus, type ErrorCode } from '#lib/errors.ts';
 import { bodyExcerpt, httpCall, type ResponseHeaders, retryAfterMs } from '#lib/http.ts';
 import { withRetry } from '#lib/retry.ts';
-import { abortedDelivery, type HttpChannelOptions, type SendOptions } from './channel.ts';
-import { systemClock } from './clock.ts';
-import type { TokenBucket } from './rate-limit.ts';
 
 export interface HttpRequest {
   url: string;

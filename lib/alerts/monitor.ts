@@ -1,11 +1,12 @@
+import type { Alert } from '#lib/alerts/alert.ts';
+import type { SendOptions } from '#lib/alerts/channel.ts';
+import { type AlertLogger, silentLogger } from '#lib/alerts/logger.ts';
+import type { DeliveryResult, Notifier } from '#lib/alerts/notifier.ts';
+import { type AlertAction, type AlertState, decideAlert } from '#lib/alerts/state/decide.ts';
+import type { AlertStateStore } from '#lib/alerts/state/store.ts';
 import { untilAborted } from '#lib/deadline.ts';
-import { AirkickError, redactSecrets } from '#lib/errors.ts';
-import type { Alert } from './alert.ts';
-import type { SendOptions } from './channel.ts';
-import { type AlertLogger, silentLogger } from './logger.ts';
-import type { DeliveryResult, Notifier } from './notifier.ts';
-import { type AlertAction, type AlertState, decideAlert } from './state/decide.ts';
-import type { AlertStateStore } from './state/store.ts';
+import { AirkickError } from '#lib/errors.ts';
+import { redactSecrets } from '#lib/secrets/redaction.ts';
 
 export interface MonitorOptions {
   notifier: Notifier;

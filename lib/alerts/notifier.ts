@@ -1,7 +1,8 @@
-import { AirkickError, redactSecrets } from '#lib/errors.ts';
-import type { Alert } from './alert.ts';
-import type { AlertChannel, SendOptions } from './channel.ts';
-import { type AlertLogger, silentLogger } from './logger.ts';
+import type { Alert } from '#lib/alerts/alert.ts';
+import type { AlertChannel, SendOptions } from '#lib/alerts/channel.ts';
+import { type AlertLogger, silentLogger } from '#lib/alerts/logger.ts';
+import { AirkickError } from '#lib/errors.ts';
+import { redactSecrets } from '#lib/secrets/redaction.ts';
 
 export interface ChannelFailure {
   channel: string;

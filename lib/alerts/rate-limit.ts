@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, systemClock } from '#lib/alerts/clock.ts';
 
 export interface RateLimit {
   /** Requests that may go out back to back. */
@@ -6,18 +6,6 @@ export interface RateLimit {
   /** Sustained rate, in requests per second. */
   perSecond: number;
 }
-
-/**
- * The vendors' documented limits, chosen so that no window of the vendor's length ever holds more
- * than the limit (burst + refill over the window <= limit). DingTalk silences a robot for 10 minutes
- * after the 21st message in a minute, so staying under matters more than speed.
- */
-export const CHANNEL_RATE_LIMITS = {
-  slack: { burst: 1, perSecond: 1 },
-  dingtalk: { burst: 10, perSecond: 10 / 60 },
-  wecom: { burst: 10, perSecond: 10 / 60 },
-  feishu: { burst: 3, perSecond: 1.6 },
-} as const satisfies Record<string, RateLimit>;
 
 /** An in-process token bucket that makes callers wait their turn, first come first served. */
 export class TokenBucket {

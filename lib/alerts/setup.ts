@@ -1,17 +1,18 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { AirflowClient } from '#lib/airflow/types.ts';
+import type { AlertChannel, HttpChannelOptions } from '#lib/alerts/channel.ts';
+import { channelRows } from '#lib/alerts/channels/registry.ts';
+import { type AlertsConfig, type LoadOptions, loadAlertsConfig } from '#lib/alerts/config.ts';
+import type { AlertLogger } from '#lib/alerts/logger.ts';
+import { type AlertMonitor, createAlertMonitor } from '#lib/alerts/monitor.ts';
+import { createNotifier, type Notifier } from '#lib/alerts/notifier.ts';
+import { airflowVariableStateStore } from '#lib/alerts/state/airflow-variable.ts';
+import { dynamodbStateStore } from '#lib/alerts/state/dynamodb.ts';
+import { memoryStateStore } from '#lib/alerts/state/memory.ts';
+import type { RedisLike } from '#lib/alerts/state/redis.ts';
+import type { AlertStateStore } from '#lib/alerts/state/store.ts';
 import { AirkickError } from '#lib/errors.ts';
-import type { AlertChannel, HttpChannelOptions } from './channel.ts';
-import { type AlertsConfig, type LoadOptions, loadAlertsConfig } from './config.ts';
-import type { AlertLogger } from './logger.ts';
-import { type AlertMonitor, createAlertMonitor } from './monitor.ts';
-import { createNotifier, type Notifier } from './notifier.ts';
-import { airflowVariableStateStore } from './state/airflow-variable.ts';
-import { dynamodbStateStore } from './state/dynamodb.ts';
-import { memoryStateStore } from './state/memory.ts';
-import type { RedisLike } from './state/redis.ts';
-import type { AlertStateStore } from './state/store.ts';
 
 export interface AlertingDeps {
   logger?: AlertLogger;
@@ -36,7 +37,7 @@ export interface Alerting {
   close(): Promise<void>;
 }
 
-/** The configured channels; each channel's module is loaded only when it is configured. */
+/** The configured channels, in the table's order; each channel's module is loaded only when it is configured. */
 export async function createChannels(
   config: AlertsConfig,
   deps: Pick<AlertingDeps, 'snsClient' | 'http'> = {},
@@ -46,24 +47,12 @@ export async function createChannels(
     retry: { retries: config.retries },
     ...deps.http,
   };
-  const channels: AlertChannel[] = [];
-  if (config.slack)
-    channels.push((await import('./channels/slack.ts')).slackChannel({ ...http, ...config.slack }));
-  if (config.dingtalk)
-    channels.push((await import('./channels/dingtalk.ts')).dingtalkChannel({ ...http, ...config.dingtalk }));
-  if (config.feishu)
-    channels.push((await import('./channels/feishu.ts')).feishuChannel({ ...http, ...config.feishu }));
-  if (config.wecom)
-    channels.push((await import('./channels/wecom.ts')).wecomChannel({ ...http, ...config.wecom }));
-  if (config.teams)
-    channels.push((await import('./channels/teams.ts')).teamsChannel({ ...http, ...config.teams }));
-  if (config.webhook)
-    channels.push((await import('./channels/webhook.ts')).webhookChannel({ ...http, ...config.webhook }));
-  if (config.sns) {
-    const { snsChannel } = await import('./channels/sns.ts');
-    channels.push(snsChannel({ ...config.sns, ...(deps.snsClient ? { client: deps.snsClient } : {}) }));
-  }
-  return channels;
+  const context = { http, ...(deps.snsClient ? { snsClient: deps.snsClient } : {}) };
+  const configured = channelRows().flatMap(([name, row]) => {
+    const values = config.channels[name];
+    return values ? [row.create(values, context)] : [];
+  });
+  return Promise.all(configured);
 }
 
 /** Builds the notifier, state store and monitor from a loaded configuration. */
@@ -94,7 +83,7 @@ export async function createAlerting(
       break;
     case 'redis': {
       // Loaded only when Redis is the store: the RESP client and its sockets cost the others nothing.
-      const { createRedisClient, redisStateStore } = await import('./state/redis.ts');
+      const { createRedisClient, redisStateStore } = await import('#lib/alerts/state/redis.ts');
       let client = deps.redis;
       if (client === undefined) {
         // Connects on first use: an unreachable Redis must not fail the cold start, only de-duplication.

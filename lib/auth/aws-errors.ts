@@ -2,7 +2,7 @@
  * How the AWS SDKs read and classify a restJson1 error, applied to the answers of the calls airkick
  * signs itself (InvokeRestApi) and to the SDK's own exceptions (the token calls), so both map alike.
  */
-import { AirkickError, type ErrorCode } from '../errors.ts';
+import { AirkickError, type ErrorCode } from '#lib/errors.ts';
 
 /**
  * The error type as botocore's and smithy's restJson1 parsers read it: the `x-amzn-errortype` header,

@@ -8,12 +8,15 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import type { HttpRequest } from '@smithy/protocol-http';
 import type { SignatureV4 } from '@smithy/signature-v4';
 import type { Checksum, SourceData } from '@smithy/types';
-import { optionalImport } from '../optional.ts';
+import { optionalImport } from '#lib/optional.ts';
 
 /** AWS keys, as the SDKs' credential providers give them. */
 export interface AwsCredentialIdentity {
+  /** The access key id (`AKIA...`, or `ASIA...` for temporary keys). */
   accessKeyId: string;
+  /** The secret key; it signs requests and is never sent or printed. */
   secretAccessKey: string;
+  /** Required with temporary (STS) keys, such as a Lambda function's. */
   sessionToken?: string;
   /** When temporary keys stop working; the signer asks the provider again before then. */
   expiration?: Date;

@@ -6,16 +6,22 @@
  * Airflow 3's `_token` (a JWT); `/api/v2` is called with the cookie and, for `_token`, also as a Bearer
  * token (Airflow 3.0 reads only the header; 3.1+ also the cookie).
  */
-import type { ApiVersion, AttemptOptions, Transport } from '../airflow/transport.ts';
-import type { CliResult } from '../airflow/types.ts';
-import type { Bound } from '../deadline.ts';
-import { type DmsSpec, describeEnvironment } from '../environment.ts';
-import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '../errors.ts';
-import { httpCall, parseJson } from '../http.ts';
-import { optionalImport } from '../optional.ts';
-import { signAcs3 } from './acs3.ts';
-import { type Credential, type CredentialSource, readCookie, sendWithCredential } from './http-session.ts';
-import { TokenCache } from './token-cache.ts';
+import type { AttemptOptions, Transport } from '#lib/airflow/transport.ts';
+import type { CliResult } from '#lib/airflow/types.ts';
+import { signAcs3 } from '#lib/auth/acs3.ts';
+import {
+  type Credential,
+  type CredentialSource,
+  readCookie,
+  sendWithCredential,
+} from '#lib/auth/http-session.ts';
+import { TokenCache } from '#lib/auth/token-cache.ts';
+import type { Bound } from '#lib/deadline.ts';
+import type { ApiVersion } from '#lib/environment.ts';
+import { type DmsSpec, describeEnvironment } from '#lib/environment.ts';
+import { AirkickError, codeForStatus, isAirkickError, isRetryableStatus } from '#lib/errors.ts';
+import { httpCall, parseJson } from '#lib/http.ts';
+import { optionalImport } from '#lib/optional.ts';
 
 /** Documented login validity; the answer carries no expiry. */
 const LOGIN_TTL_MS = 2 * 3600_000;
@@ -24,23 +30,41 @@ const LOGIN_TIMEOUT_MS = 10_000;
 
 /** Static keys, e.g. Function Compute's `context.credentials`. */
 export interface AliyunKeys {
+  /** The AccessKey id. */
   accessKeyId: string;
+  /** The AccessKey secret; it signs requests and is never sent or printed. */
   accessKeySecret: string;
+  /** Required with temporary (STS) keys, such as Function Compute's. */
   securityToken?: string;
 }
 
+/** Options of {@link dmsTransport}, given as `aliyun` in `createAirflowClient`'s options. */
 export interface DmsOptions {
   /**
    * Static keys, or a function giving the current ones (Function Compute hands each invocation fresh
-   * STS keys on its context). Defaults to the @alicloud/credentials default chain (env, profile, RAM role...).
+   * STS keys on its context); a function is asked at each login, so it should read keys the invocation
+   * updates, not capture the first ones. Default: `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET` (and
+   * `ALIBABA_CLOUD_SECURITY_TOKEN`) from the environment, else the @alicloud/credentials default chain
+   * (profile, RAM role...).
    */
   credentials?: AliyunKeys | (() => AliyunKeys);
+  /** How long a login session is used, in ms; default 2 h, the documented validity. */
   loginTtlMs?: number;
 }
 
 /** One login, as the credential for each API version. */
 type Login = Record<ApiVersion, Credential>;
 
+/**
+ * The Alibaba Cloud DMS Airflow provider: pass it as `providers.dms` to `createAirflowClient`, which calls
+ * it with the parsed `dms://` environment and `options.aliyun`. It logs in with CreateAirflowLoginToken
+ * (signed here, no SDK) and keeps the session cookie for the REST API (`/api/v1` on Airflow 2, `/api/v2`
+ * on Airflow 3) and the CLI.
+ *
+ * Needs no package when keys are given (`credentials`) or in `ALIBABA_CLOUD_ACCESS_KEY_ID`/`_SECRET`;
+ * otherwise the optional peer `@alicloud/credentials`, loaded on the first login, for the default chain;
+ * a missing one fails that call with `CONFIG` naming the package.
+ */
 export function dmsTransport(spec: DmsSpec, options: DmsOptions = {}): Transport {
   const keys = options.credentials;
   const currentKeys: () => Promise<AliyunKeys> =

@@ -3,9 +3,10 @@
  * DMS and MWAA web-login providers share. A 401/403 (or a redirect to a login page) refreshes the
  * credential and repeats the call once.
  */
-import type { ApiRequest, ApiResponse, ApiVersion, AttemptOptions } from '../airflow/transport.ts';
-import { withQuery } from '../airflow/transport.ts';
-import { httpCall, parseJson, type ResponseHeaders, retryAfterMs } from '../http.ts';
+import type { ApiRequest, ApiResponse, AttemptOptions } from '#lib/airflow/transport.ts';
+import { withQuery } from '#lib/airflow/transport.ts';
+import type { ApiVersion } from '#lib/environment.ts';
+import { httpCall, parseJson, type ResponseHeaders, retryAfterMs } from '#lib/http.ts';
 
 export interface Credential {
   /** The server root under which `/api/v1` or `/api/v2` lives (DMS and MWAA learn it from the token call). */

@@ -3,18 +3,28 @@
  * a JWT from `POST /auth/token` is sent as a Bearer token, cached until shortly before its `exp`. No
  * CLI endpoint.
  */
-import type { ApiVersion, Transport } from '../airflow/transport.ts';
-import type { Bound } from '../deadline.ts';
-import { describeEnvironment, type SelfHostedSpec } from '../environment.ts';
-import { AirkickError, codeForStatus, isRetryableStatus, registerSecret } from '../errors.ts';
-import { httpCall, parseJson } from '../http.ts';
-import { type Credential, type CredentialSource, jwtExpiry, sendWithCredential } from './http-session.ts';
-import { TokenCache } from './token-cache.ts';
+import type { Transport } from '#lib/airflow/transport.ts';
+import {
+  type Credential,
+  type CredentialSource,
+  jwtExpiry,
+  sendWithCredential,
+} from '#lib/auth/http-session.ts';
+import { TokenCache } from '#lib/auth/token-cache.ts';
+import type { Bound } from '#lib/deadline.ts';
+import type { ApiVersion } from '#lib/environment.ts';
+import { describeEnvironment, type SelfHostedSpec } from '#lib/environment.ts';
+import { AirkickError, codeForStatus, isRetryableStatus } from '#lib/errors.ts';
+import { httpCall, parseJson } from '#lib/http.ts';
+import { registerSecret } from '#lib/secrets/redaction.ts';
 
 /** Airflow's default `[api_auth] jwt_expiration_time`, for a token whose `exp` cannot be read. */
 const DEFAULT_JWT_TTL_MS = 24 * 3600_000;
 /** Refresh this long before `exp`, so a token never expires between the check and the request. */
 const JWT_MARGIN_MS = 60_000;
+
+/** How each API version authenticates: Airflow 2 basic auth, Airflow 3 a JWT from `POST /auth/token`. */
+const AUTH: Record<ApiVersion, 'basic' | 'jwt'> = { v1: 'basic', v2: 'jwt' };
 
 export function selfHostedTransport(spec: SelfHostedSpec): Transport {
   const basic: Credential = { baseUrl: spec.baseUrl, headers: {} };
@@ -38,10 +48,10 @@ export function selfHostedTransport(spec: SelfHostedSpec): Transport {
   const source: CredentialSource = {
     // Airflow 3 answers health without a token: a wrong password must not make a health read fail.
     get: async (api: ApiVersion, request, bound) =>
-      api === 'v1' || anonymous ? basic : request.anonymous ? publicCall : jwt.get(bound),
+      AUTH[api] === 'basic' || anonymous ? basic : request.anonymous ? publicCall : jwt.get(bound),
     ...(anonymous
       ? {}
-      : { invalidate: (api: ApiVersion, c: Credential) => api === 'v2' && jwt.invalidate(c) }),
+      : { invalidate: (api: ApiVersion, c: Credential) => AUTH[api] === 'jwt' && jwt.invalidate(c) }),
   };
   return {
     environment: describeEnvironment(spec),

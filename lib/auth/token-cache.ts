@@ -2,8 +2,8 @@
  * Caches one expiring credential (token, session cookie) across warm invocations: refreshed a safety
  * margin before it expires, fetched once for any number of concurrent callers (single flight).
  */
-import type { Bound } from '../deadline.ts';
-import { forgetSecret, registerSecret } from '../errors.ts';
+import type { Bound } from '#lib/deadline.ts';
+import { forgetSecret, registerSecret } from '#lib/secrets/redaction.ts';
 
 export interface Expiring<T> {
   value: T;

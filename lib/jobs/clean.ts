@@ -2,9 +2,9 @@
  * db-clean: `airflow db clean` through the environment's CLI endpoint (MWAA, DMS), with a retention
  * floor so a typo cannot wipe recent history.
  */
-import type { CleanConfig } from '../config.ts';
-import { AirkickError } from '../errors.ts';
-import { airflowBound, countAlertFailures, type JobContext, jobBound } from './context.ts';
+import type { CleanConfig } from '#lib/config.ts';
+import { AirkickError } from '#lib/errors.ts';
+import { airflowBound, countAlertFailures, type JobContext, jobBound } from '#lib/jobs/context.ts';
 
 export interface CleanSummary {
   cleanBefore: string;

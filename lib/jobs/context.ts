@@ -1,7 +1,7 @@
 /** What every job gets: the Airflow client, logs, metrics, alerts and the time it has. */
-import type { AirflowClient } from '../airflow/types.ts';
-import type { Alerting } from '../alerts/index.ts';
-import type { Bound } from '../deadline.ts';
+import type { AirflowClient } from '#lib/airflow/types.ts';
+import type { Alerting } from '#lib/alerts/index.ts';
+import type { Bound } from '#lib/deadline.ts';
 
 /** Compatible with the Powertools logger: extra objects become keys of the JSON line. */
 export interface JobLogger {

@@ -2,9 +2,9 @@
  * health-check: read Airflow's health, judge it, log one structured result, emit metrics, and alert
  * on a change to unhealthy and on recovery (the alert monitor keeps the state), not on every poll.
  */
-import type { DagRun, Health } from '../airflow/types.ts';
-import type { HealthConfig } from '../config.ts';
-import { airflowBound, countAlertFailures, type JobContext, jobBound } from './context.ts';
+import type { DagRun, Health } from '#lib/airflow/types.ts';
+import type { HealthConfig } from '#lib/config.ts';
+import { airflowBound, countAlertFailures, type JobContext, jobBound } from '#lib/jobs/context.ts';
 
 export interface HealthVerdict {
   healthy: boolean;

@@ -2,11 +2,11 @@
  * trigger-dag: trigger the configured DAGs for one schedule slot. The run id is derived from the slot,
  * so a redelivered schedule event meets Airflow's 409 instead of creating a second run.
  */
-import type { DagRun } from '../airflow/types.ts';
-import type { TriggerConfig } from '../config.ts';
-import { AirkickError, isAirkickError, isPermanent } from '../errors.ts';
-import { type ScheduleInput, scheduleRunId } from '../runtime/events.ts';
-import { airflowBound, countAlertFailures, type JobContext, jobBound } from './context.ts';
+import type { DagRun } from '#lib/airflow/types.ts';
+import type { TriggerConfig } from '#lib/config.ts';
+import { AirkickError, isAirkickError, isPermanent } from '#lib/errors.ts';
+import { type ScheduleInput, scheduleRunId } from '#lib/events/index.ts';
+import { airflowBound, countAlertFailures, type JobContext, jobBound } from '#lib/jobs/context.ts';
 
 export interface TriggerOutcome {
   dagId: string;

@@ -5,12 +5,12 @@
  * rule, unknown DAG, a 400) or retryable; none is dropped silently.
  */
 import { createHash } from 'node:crypto';
-import type { UploadConfig } from '../config.ts';
-import { AirkickError, isPermanent } from '../errors.ts';
-import type { UploadBatch, UploadRecord } from '../runtime/events.ts';
-import { uploadRunId } from '../runtime/events.ts';
-import { type JobContext, jobBound, mapLimit } from './context.ts';
-import { matchRule, type UploadRule, uploadConf } from './upload-rules.ts';
+import type { UploadConfig } from '#lib/config.ts';
+import { AirkickError, isPermanent } from '#lib/errors.ts';
+import type { UploadBatch, UploadRecord } from '#lib/events/index.ts';
+import { uploadRunId } from '#lib/events/index.ts';
+import { matchRule, type UploadRule, uploadConf } from '#lib/events/upload-rules.ts';
+import { type JobContext, jobBound, mapLimit } from '#lib/jobs/context.ts';
 
 export interface UploadOutcome {
   /** The record id (SQS messageId, or a position such as `Records[0]`); one message may hold several objects. */

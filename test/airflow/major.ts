@@ -32,7 +32,7 @@ export const CREATE_ADMIN: readonly string[] = [
 ];
 
 export const DAGS_FOLDER = join(import.meta.dirname, 'dags');
-export const EXAMPLE_DAGS = ['airkick_conf', 'airkick_fail', 'airkick_slow'] as const;
+export const EXAMPLE_DAGS = ['airkick_conf', 'airkick_fail', 'airkick_slow', 'airkick_on_asset'] as const;
 
 /** Where one instance lives and listens; fixed before anything starts. */
 export interface Layout {

@@ -14,7 +14,7 @@ import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadServerless } from '#cli/local/config-files.ts';
-import { createAirflowClient } from '#lib/airflow/index.ts';
+import { snsChannel } from '#lib/alerts/channels/sns.ts';
 import {
   type Alert,
   type AlertLogger,
@@ -30,9 +30,9 @@ import {
   type MonitorOptions,
   type RespOptions,
   redisStateStore,
-  snsChannel,
   variableKey,
 } from '#lib/alerts/index.ts';
+import { createAirflowClient } from '#lib/client.ts';
 import { ALERTING_RESERVE_MS } from '#lib/jobs/context.ts';
 import { checkHealth } from '#lib/jobs/health.ts';
 import { ensurePythonTool } from '#test/airflow/provision.ts';

@@ -141,6 +141,38 @@ describe('against the real Airflow', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ healthy: true, problems: [] });
   });
 
+  it('raises an asset event with an extra from a file, lists it back, and names an unknown asset (exit 3)', async () => {
+    const marker = `cli-${randomUUID()}`;
+    const file = join(home, `extra-${marker}.json`);
+    writeFileSync(file, JSON.stringify({ marker, key: 'incoming/x.csv' }));
+    const raised = await airkick(
+      ['asset-event', 's3://airkick-assets/landing', '--extra', `@${file}`, '--json'],
+      direct,
+    );
+    expect(raised.stderr).toBe('');
+    expect(raised.code).toBe(0);
+    expect(JSON.parse(raised.stdout)).toMatchObject({
+      uri: 's3://airkick-assets/landing',
+      extra: { marker, key: 'incoming/x.csv' },
+    });
+    const listed = await airkick(
+      ['asset-events', 's3://airkick-assets/landing', '--limit', '50', '--json'],
+      direct,
+    );
+    const events = JSON.parse(listed.stdout) as { extra: { marker?: string } }[];
+    expect(events.filter((e) => e.extra.marker === marker)).toHaveLength(1);
+    const table = await airkick(['asset-events', 's3://airkick-assets/landing', '--limit', '5'], direct);
+    expect(table.stdout.split('\n')[0]).toMatch(/^TIME +RUNS +EXTRA$/);
+    const unknown = await airkick(['asset-event', 's3://airkick-assets/undeclared'], direct);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(
+      /^error \[CONFIG\]: .* has no (asset|dataset) s3:\/\/airkick-assets\/undeclared: declare it/,
+    );
+    const bad = await airkick(['asset-event', 's3://airkick-assets/landing', '--extra', '[1]'], direct);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--extra must be a JSON object');
+  });
+
   it('says a self-hosted Airflow has no CLI endpoint (exit 2)', async () => {
     const result = await airkick(['cli', '--', 'dags', 'list'], direct);
     expect(result.code).toBe(2);

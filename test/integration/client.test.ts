@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseCliJson } from '#lib/airflow/cli-args.ts';
-import { createAirflowClient } from '#lib/airflow/index.ts';
+import { createAirflowClient } from '#lib/client.ts';
 import { isAirkickError } from '#lib/errors.ts';
 import {
   airflowApi,

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createAirflowClient } from '#lib/airflow/index.ts';
 import type { AirflowClient } from '#lib/airflow/types.ts';
-import { REST_API_PATH_MAX } from '#lib/auth/mwaa.ts';
+import { REST_API_PATH_MAX } from '#lib/auth/mwaa/rest-api.ts';
+import { createAirflowClient } from '#lib/client.ts';
 import { AirkickError, isAirkickError } from '#lib/errors.ts';
 import { type DmsEmulator, startDmsEmulator } from '#test/emulators/dms.ts';
 import { type MwaaEmulator, startMwaaEmulator } from '#test/emulators/mwaa.ts';

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createAirflowClient } from '#lib/airflow/index.ts';
+import { createAirflowClient } from '#lib/client.ts';
 import { ensurePythonTool } from '#test/airflow/provision.ts';
 import { type DmsEmulator, startDmsEmulator } from '#test/emulators/dms.ts';
 import type { RecordedRequest } from '#test/emulators/faults.ts';

@@ -13,13 +13,14 @@ import { unzipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadServerless, loadSYaml, ROOT, unresolvedReferences } from '#cli/local/config-files.ts';
 import { DYNAMODB_KEY, DYNAMODB_TTL_ATTRIBUTE, parseDynamoDbState } from '#lib/alerts/index.ts';
-import { parseScheduleEvent } from '#lib/runtime/schedule-event.ts';
+import { parseScheduleEvent } from '#lib/events/schedule-event.ts';
+import { FUNCTION_NAMES } from '#lib/host/names.ts';
 import { type Fc3Props, sYaml } from '#test/deploy/fc3-schema.ts';
 import { hasNetworkNamespace, runNodeOffline } from '#test/deploy/offline.ts';
 
 const exec = promisify(execFile);
 
-const NAMES = ['trigger-dag', 'on-upload', 'health-check', 'db-clean'] as const;
+const NAMES = FUNCTION_NAMES;
 const SCHEDULED = ['trigger-dag', 'health-check', 'db-clean'] as const;
 type Name = (typeof NAMES)[number];
 

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Cloud } from '#lib/host/names.ts';
 import { freePort } from '#test/airflow/airflow.ts';
 import { ensurePythonTool } from '#test/airflow/provision.ts';
 import { DMS_EMULATOR_CREDENTIALS } from '#test/emulators/dms.ts';
@@ -41,8 +42,6 @@ const BUCKETS = `faults-${process.pid}-${uid()}`;
 const webhookSecret = 'whsec-faults-test-4c8e1f0a9b7d';
 const table = `airkick-faults-${process.pid}`;
 const POST_DAG_RUNS = { method: 'POST', path: /\/dags\/[^/]+\/dagRuns$/ };
-
-type Cloud = 'aws' | 'aliyun';
 
 let receiver: Awaited<ReturnType<typeof startAlertReceiver>>;
 let motoEndpoint = '';

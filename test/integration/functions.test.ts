@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { type AddressInfo, createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { scheduleRunId } from '#lib/runtime/events.ts';
+import { scheduleRunId } from '#lib/events/index.ts';
 import {
   fcTimerEvent,
   lambdaContext,

@@ -160,7 +160,16 @@ describe('the installed airkick bin, without tsx', () => {
     const help = await cli(node(), ['--help']);
     expect(help.code).toBe(0);
     const commands = [...help.stdout.matchAll(/^ {2}([a-z-]+) {2,}/gm)].map((m) => m[1] as string);
-    expect(commands).toEqual(['trigger', 'runs', 'health', 'cli', 'clean', 'invoke']);
+    expect(commands).toEqual([
+      'trigger',
+      'runs',
+      'health',
+      'asset-event',
+      'asset-events',
+      'cli',
+      'clean',
+      'invoke',
+    ]);
     for (const command of commands) {
       const own = await cli(node(), [command, '--help']);
       expect(own.code, command).toBe(0);

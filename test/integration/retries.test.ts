@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { createAirflowClient } from '#lib/airflow/index.ts';
+import { createAirflowClient } from '#lib/client.ts';
 import { isAirkickError } from '#lib/errors.ts';
 import { airflowApi, apiOf } from '#test/support/targets.ts';
 

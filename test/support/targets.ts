@@ -3,10 +3,10 @@
  * the emulated MWAA control plane and web server, and through the emulated DMS OpenAPI and gateway.
  */
 
-import { type ClientOptions, createAirflowClient, type Providers } from '#lib/airflow/index.ts';
 import type { AirflowClient } from '#lib/airflow/types.ts';
 import { dmsTransport } from '#lib/auth/dms.ts';
 import { mwaaTransport } from '#lib/auth/mwaa.ts';
+import { type ClientOptions, createAirflowClient, type Providers } from '#lib/client.ts';
 import type { AirflowInfo } from '#test/airflow/airflow.ts';
 import { type DmsEmulatorOptions, startDmsEmulator } from '#test/emulators/dms.ts';
 import { type MwaaEmulator, type MwaaEmulatorOptions, startMwaaEmulator } from '#test/emulators/mwaa.ts';

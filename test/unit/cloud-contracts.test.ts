@@ -4,9 +4,10 @@ import { RestAirflowClient } from '#lib/airflow/client.ts';
 import type { ApiRequest, Transport } from '#lib/airflow/transport.ts';
 import { awsErrorType, controlPlaneError } from '#lib/auth/aws-errors.ts';
 import { dmsError } from '#lib/auth/dms.ts';
-import { REST_API_PATH_MAX, restApiEndpoint } from '#lib/auth/mwaa.ts';
+import { restApiEndpoint } from '#lib/auth/mwaa/control-plane.ts';
+import { REST_API_PATH_MAX } from '#lib/auth/mwaa/rest-api.ts';
 import type { DmsSpec } from '#lib/environment.ts';
-import { scheduleRunId } from '#lib/runtime/events.ts';
+import { scheduleRunId } from '#lib/events/index.ts';
 
 describe('awsErrorType reads the error type as the SDKs do', () => {
   it('prefers the x-amzn-errortype header, then the body code, then __type', () => {

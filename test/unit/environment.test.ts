@@ -35,6 +35,14 @@ describe('parseEnvironment', () => {
     });
   });
 
+  it.each([
+    ['gopher://u:ab:cd@host', 'gopher://u:***@host'],
+    ['gopher://u:p@ss@host/x', 'gopher://u:***@host/x'],
+    ['gopher://u:plain-pass@host?api=v2', 'gopher://u:***@host?api=v2'],
+  ])('masks a password holding : or @ (%s)', (text, shown) => {
+    expect(() => parseEnvironment(text)).toThrow(`environment "${shown}": unknown scheme "gopher:"`);
+  });
+
   it('names what is wrong, without the password', () => {
     expect(() => parseEnvironment('mwaa://env')).toThrow(/region is required/);
     expect(() => parseEnvironment('mwaa://env?region=x&auth=magic')).toThrow(/auth must be/);

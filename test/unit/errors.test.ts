@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AirkickError, codeForStatus, redactSecrets, redactUrl, registerSecret } from '#lib/errors.ts';
+import { AirkickError, codeForStatus } from '#lib/errors.ts';
+import { redactSecrets, redactUrl, registerSecret } from '#lib/secrets/redaction.ts';
 
 describe('AirkickError', () => {
   it('names method and URL without secrets and keeps the name and message of the cause', () => {

@@ -9,7 +9,7 @@ import {
   scheduleRunId,
   type UploadRecord,
   uploadRunId,
-} from '#lib/runtime/events.ts';
+} from '#lib/events/index.ts';
 
 const FIXTURES = new URL('../fixtures/events/', import.meta.url);
 const raw = (name: string) => readFileSync(new URL(name, FIXTURES));

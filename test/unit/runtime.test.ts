@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { DmsOptions } from '#lib/auth/dms.ts';
 import { healthConfig } from '#lib/config.ts';
-import { redactSecrets } from '#lib/errors.ts';
-import { FunctionRuntime, SAFETY_MARGIN_MS } from '#lib/runtime/function.ts';
+import { FunctionRuntime, SAFETY_MARGIN_MS } from '#lib/host/function.ts';
+import { redactSecrets } from '#lib/secrets/redaction.ts';
 
 const env = { AIRKICK_ENV: 'dms://af-runtime-test?region=cn-hangzhou', AIRKICK_ALERT_STATE: 'memory' };
 

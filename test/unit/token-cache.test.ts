@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TokenCache } from '#lib/auth/token-cache.ts';
-import { AirkickError, redactSecrets } from '#lib/errors.ts';
+import { AirkickError } from '#lib/errors.ts';
+import { redactSecrets } from '#lib/secrets/redaction.ts';
 
 describe('TokenCache', () => {
   it('shares one fetch between concurrent callers and reuses it until the safety margin', async () => {

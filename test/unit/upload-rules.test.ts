@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AirkickError } from '#lib/errors.ts';
-import { matchRule, parseUploadRules, type UploadRule, uploadConf } from '#lib/jobs/upload-rules.ts';
-import type { UploadRecord } from '#lib/runtime/events.ts';
+import type { UploadRecord } from '#lib/events/index.ts';
+import { matchRule, parseUploadRules, type UploadRule, uploadConf } from '#lib/events/upload-rules.ts';
 
 function record(bucket: string, key: string, overrides: Partial<UploadRecord> = {}): UploadRecord {
   return {

@@ -1,5 +1,5 @@
-import type { HttpChannelOptions } from '../channel.ts';
-import { type RateLimit, TokenBucket } from '../rate-limit.ts';
+import type { HttpChannelOptions } from '#lib/alerts/channel.ts';
+import { type RateLimit, TokenBucket } from '#lib/alerts/rate-limit.ts';
 
 export function limiterFor(
   defaultLimit: RateLimit | undefined,

@@ -1,10 +1,16 @@
 import { createHmac } from 'node:crypto';
-import { type Alert, contextFacts, SEVERITY_LABEL } from '../alert.ts';
-import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { parseVendorJson, postJson, type VendorError } from '../delivery.ts';
-import { CHANNEL_RATE_LIMITS } from '../rate-limit.ts';
-import { fitJsonText, type MessageParts, truncateChars } from '../truncate.ts';
-import { limiterFor } from './common.ts';
+import { type Alert, contextFacts, SEVERITY_LABEL } from '#lib/alerts/alert.ts';
+import type { AlertChannel, HttpChannelOptions } from '#lib/alerts/channel.ts';
+import { limiterFor } from '#lib/alerts/channels/common.ts';
+import { parseVendorJson, postJson, type VendorError } from '#lib/alerts/delivery.ts';
+import type { RateLimit } from '#lib/alerts/rate-limit.ts';
+import { fitJsonText, type MessageParts, truncateChars } from '#lib/alerts/truncate.ts';
+
+/**
+ * DingTalk: 20 messages a minute, then the robot is silenced for 10 minutes; stay at 10 + 10/min.
+ * No window of that length ever holds more (burst + refill <= limit).
+ */
+const RATE_LIMIT: RateLimit = { burst: 10, perSecond: 10 / 60 };
 
 /** DingTalk rejects bodies over 20,000 bytes. */
 const BODY_MAX = 20_000;
@@ -64,7 +70,7 @@ export interface DingTalkOptions extends HttpChannelOptions {
 }
 
 export function dingtalkChannel(options: DingTalkOptions): AlertChannel {
-  const limiter = limiterFor(CHANNEL_RATE_LIMITS.dingtalk, options);
+  const limiter = limiterFor(RATE_LIMIT, options);
   const name = options.name ?? 'dingtalk';
   return {
     name,

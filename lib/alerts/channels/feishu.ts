@@ -1,10 +1,16 @@
 import { createHmac } from 'node:crypto';
-import { type Alert, renderPlainText, SEVERITY_EMOJI } from '../alert.ts';
-import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { parseVendorJson, postJson, type VendorError } from '../delivery.ts';
-import { CHANNEL_RATE_LIMITS } from '../rate-limit.ts';
-import { fitJsonText, type MessageParts } from '../truncate.ts';
-import { limiterFor } from './common.ts';
+import { type Alert, renderPlainText, SEVERITY_EMOJI } from '#lib/alerts/alert.ts';
+import type { AlertChannel, HttpChannelOptions } from '#lib/alerts/channel.ts';
+import { limiterFor } from '#lib/alerts/channels/common.ts';
+import { parseVendorJson, postJson, type VendorError } from '#lib/alerts/delivery.ts';
+import type { RateLimit } from '#lib/alerts/rate-limit.ts';
+import { fitJsonText, type MessageParts } from '#lib/alerts/truncate.ts';
+
+/**
+ * Feishu / Lark: 100 a minute and 5 a second per bot.
+ * No window of that length ever holds more (burst + refill <= limit).
+ */
+const RATE_LIMIT: RateLimit = { burst: 3, perSecond: 1.6 };
 
 /** Feishu/Lark reject request bodies over 20 KB. */
 const BODY_MAX = 20_000;
@@ -56,7 +62,7 @@ export interface FeishuOptions extends HttpChannelOptions {
 }
 
 export function feishuChannel(options: FeishuOptions): AlertChannel {
-  const limiter = limiterFor(CHANNEL_RATE_LIMITS.feishu, options);
+  const limiter = limiterFor(RATE_LIMIT, options);
   const name = options.name ?? 'feishu';
   return {
     name,

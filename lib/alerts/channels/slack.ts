@@ -1,9 +1,15 @@
-import { type Alert, contextFacts, renderPlainText, SEVERITY_EMOJI } from '../alert.ts';
-import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { postJson } from '../delivery.ts';
-import { CHANNEL_RATE_LIMITS } from '../rate-limit.ts';
-import { truncateChars } from '../truncate.ts';
-import { limiterFor } from './common.ts';
+import { type Alert, contextFacts, renderPlainText, SEVERITY_EMOJI } from '#lib/alerts/alert.ts';
+import type { AlertChannel, HttpChannelOptions } from '#lib/alerts/channel.ts';
+import { limiterFor } from '#lib/alerts/channels/common.ts';
+import { postJson } from '#lib/alerts/delivery.ts';
+import type { RateLimit } from '#lib/alerts/rate-limit.ts';
+import { truncateChars } from '#lib/alerts/truncate.ts';
+
+/**
+ * Slack: about one message a second per webhook (429 + Retry-After beyond).
+ * No window of that length ever holds more (burst + refill <= limit).
+ */
+const RATE_LIMIT: RateLimit = { burst: 1, perSecond: 1 };
 
 /** Slack's documented limits: message text 40,000 chars, section text 3,000, header 150, 10 fields. */
 const TEXT_MAX = 40_000;
@@ -57,7 +63,7 @@ export interface SlackOptions extends HttpChannelOptions {
 
 /** Slack incoming webhook: the URL is the credential; the answer is the plain text `ok`. */
 export function slackChannel(options: SlackOptions): AlertChannel {
-  const limiter = limiterFor(CHANNEL_RATE_LIMITS.slack, options);
+  const limiter = limiterFor(RATE_LIMIT, options);
   const name = options.name ?? 'slack';
   return {
     name,

@@ -1,9 +1,9 @@
 import type { PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
+import { type Alert, renderPlainText, SEVERITY_LABEL } from '#lib/alerts/alert.ts';
+import { type AlertChannel, abortedDelivery } from '#lib/alerts/channel.ts';
+import { fitText, truncateChars } from '#lib/alerts/truncate.ts';
 import { boundSignal, untilAborted } from '#lib/deadline.ts';
 import { AirkickError } from '#lib/errors.ts';
-import { type Alert, renderPlainText, SEVERITY_LABEL } from '../alert.ts';
-import { type AlertChannel, abortedDelivery } from '../channel.ts';
-import { fitText, truncateChars } from '../truncate.ts';
 
 /** SNS: Subject under 100 ASCII characters; the whole publish (message + attributes) <= 256 KiB. */
 const SUBJECT_MAX = 99;

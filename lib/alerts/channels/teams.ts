@@ -1,8 +1,14 @@
-import { type Alert, contextFacts, SEVERITY_EMOJI, SEVERITY_LABEL, type Severity } from '../alert.ts';
-import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { postJson } from '../delivery.ts';
-import { fitJsonBody, truncateChars } from '../truncate.ts';
-import { limiterFor } from './common.ts';
+import {
+  type Alert,
+  contextFacts,
+  SEVERITY_EMOJI,
+  SEVERITY_LABEL,
+  type Severity,
+} from '#lib/alerts/alert.ts';
+import type { AlertChannel, HttpChannelOptions } from '#lib/alerts/channel.ts';
+import { limiterFor } from '#lib/alerts/channels/common.ts';
+import { postJson } from '#lib/alerts/delivery.ts';
+import { fitJsonBody, truncateChars } from '#lib/alerts/truncate.ts';
 
 /** Teams rejects messages over about 28 KB. */
 const BODY_MAX = 27_000;

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
-import type { Alert } from '../alert.ts';
-import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { postJson } from '../delivery.ts';
-import { truncateBytes } from '../truncate.ts';
-import { limiterFor } from './common.ts';
+import type { Alert } from '#lib/alerts/alert.ts';
+import type { AlertChannel, HttpChannelOptions } from '#lib/alerts/channel.ts';
+import { limiterFor } from '#lib/alerts/channels/common.ts';
+import { postJson } from '#lib/alerts/delivery.ts';
+import { truncateBytes } from '#lib/alerts/truncate.ts';
 
 export const WEBHOOK_TIMESTAMP_HEADER = 'X-Airkick-Timestamp';
 export const WEBHOOK_SIGNATURE_HEADER = 'X-Airkick-Signature';

@@ -1,9 +1,15 @@
-import { type Alert, contextFacts, SEVERITY_LABEL, type Severity } from '../alert.ts';
-import type { AlertChannel, HttpChannelOptions } from '../channel.ts';
-import { parseVendorJson, postJson, type VendorError } from '../delivery.ts';
-import { CHANNEL_RATE_LIMITS } from '../rate-limit.ts';
-import { fitText, type MessageParts } from '../truncate.ts';
-import { limiterFor } from './common.ts';
+import { type Alert, contextFacts, SEVERITY_LABEL, type Severity } from '#lib/alerts/alert.ts';
+import type { AlertChannel, HttpChannelOptions } from '#lib/alerts/channel.ts';
+import { limiterFor } from '#lib/alerts/channels/common.ts';
+import { parseVendorJson, postJson, type VendorError } from '#lib/alerts/delivery.ts';
+import type { RateLimit } from '#lib/alerts/rate-limit.ts';
+import { fitText, type MessageParts } from '#lib/alerts/truncate.ts';
+
+/**
+ * WeCom: 20 messages a minute per robot.
+ * No window of that length ever holds more (burst + refill <= limit).
+ */
+const RATE_LIMIT: RateLimit = { burst: 10, perSecond: 10 / 60 };
 
 /** WeCom limits the markdown content (not the body) to 4096 bytes of UTF-8. */
 export const WECOM_CONTENT_MAX = 4096;
@@ -51,7 +57,7 @@ export interface WeComOptions extends HttpChannelOptions {
 
 /** WeCom (企业微信) group robot: the `key` in the URL is the credential. */
 export function wecomChannel(options: WeComOptions): AlertChannel {
-  const limiter = limiterFor(CHANNEL_RATE_LIMITS.wecom, options);
+  const limiter = limiterFor(RATE_LIMIT, options);
   const name = options.name ?? 'wecom';
   return {
     name,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AirflowClient } from '#lib/airflow/types.ts';
-import { type AlertStateStore, decodeStored, encodeStored } from './store.ts';
+import { type AlertStateStore, decodeStored, encodeStored } from '#lib/alerts/state/store.ts';
 
 export const VARIABLE_PREFIX = 'airkick_alert_state__';
 const KEY_MAX = 250;

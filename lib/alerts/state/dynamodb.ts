@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AlertStateStore, decodeState, encodeState, NOTHING_STORED } from '#lib/alerts/state/store.ts';
 import { untilAborted } from '#lib/deadline.ts';
 import { AirkickError, type ErrorCode } from '#lib/errors.ts';
-import { type AlertStateStore, decodeState, encodeState, NOTHING_STORED } from './store.ts';
 
 /** The table's hash key (a string); the attributes beside it. */
 export const DYNAMODB_KEY = 'pk';

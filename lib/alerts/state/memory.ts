@@ -1,5 +1,5 @@
-import type { AlertState } from './decide.ts';
-import { type AlertStateStore, NOTHING_STORED, type StoredState } from './store.ts';
+import type { AlertState } from '#lib/alerts/state/decide.ts';
+import { type AlertStateStore, NOTHING_STORED, type StoredState } from '#lib/alerts/state/store.ts';
 
 /**
  * Lives as long as the process: enough for tests, a long-running CLI, or one warm function container

@@ -1,6 +1,11 @@
+import {
+  createRespClient,
+  type RespCommandOptions,
+  type RespOptions,
+  type RespValue,
+} from '#lib/alerts/state/resp.ts';
+import { type AlertStateStore, decodeStored, encodeState } from '#lib/alerts/state/store.ts';
 import { AirkickError } from '#lib/errors.ts';
-import { createRespClient, type RespCommandOptions, type RespOptions, type RespValue } from './resp.ts';
-import { type AlertStateStore, decodeStored, encodeState } from './store.ts';
 
 /** What the store needs of a Redis client; `createRedisClient` gives one. */
 export interface RedisLike {

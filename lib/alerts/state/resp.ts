@@ -8,7 +8,8 @@
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { abortError, untilAborted } from '#lib/deadline.ts';
-import { AirkickError, registerSecret } from '#lib/errors.ts';
+import { AirkickError } from '#lib/errors.ts';
+import { registerSecret } from '#lib/secrets/redaction.ts';
 
 export type RespValue = string | number | null | RespValue[];
 

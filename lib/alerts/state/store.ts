@@ -1,5 +1,5 @@
+import type { AlertState } from '#lib/alerts/state/decide.ts';
 import * as z from '#lib/zod.ts';
-import type { AlertState } from './decide.ts';
 
 /** What a store holds for one key: the state (undefined when none, or unreadable) and its version. */
 export interface StoredState {

@@ -29,6 +29,7 @@ describe('alert configuration', () => {
   it('defaults to no channel, per-container state (never the watched Airflow) and a 60 min repeat', async () => {
     const config = await loadAlertsConfig({ PATH: '/bin' }, { resolver: noResolver });
     expect(config).toEqual({
+      channels: {},
       repeatIntervalMs: 3_600_000,
       state: { kind: 'memory', implicit: true },
       stateTimeoutMs: 2_000,
@@ -53,13 +54,13 @@ describe('alert configuration', () => {
       },
       { resolver: noResolver },
     );
-    expect(config.slack?.url).toContain('hooks.slack.com');
-    expect(config.dingtalk).toEqual({
+    expect(config.channels.slack?.url).toContain('hooks.slack.com');
+    expect(config.channels.dingtalk).toEqual({
       url: 'https://oapi.dingtalk.com/robot/send?access_token=tok123456',
       secret: 'SECabcdef',
     });
-    expect(config.feishu).toBeUndefined();
-    expect(config.sns).toEqual({ topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts' });
+    expect(config.channels.feishu).toBeUndefined();
+    expect(config.channels.sns).toEqual({ topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts' });
     expect(config.repeatIntervalMs).toBe(0);
     expect(config.state).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379/0' });
   });
@@ -117,10 +118,10 @@ describe('alert configuration', () => {
       { resolver },
     );
     expect(seen.sort()).toEqual(['secretsmanager|airkick/webhook', 'ssm|/airkick/slack-url']);
-    expect(config.slack?.url).toBe(
+    expect(config.channels.slack?.url).toBe(
       'https://hooks.slack.com/services/example-team/B1/resolvedresolvedresolved',
     );
-    expect(config.webhook?.secret).toBe('whsec-resolved');
+    expect(config.channels.webhook?.secret).toBe('whsec-resolved');
   });
 
   it('names the variable and what it expects, without echoing the (secret) value', () => {

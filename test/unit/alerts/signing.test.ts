@@ -1,6 +1,8 @@
 import { webcrypto } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { dingtalkSign, dingtalkSignedUrl, feishuSign, webhookSignature } from '#lib/alerts/index.ts';
+import { dingtalkSign, dingtalkSignedUrl } from '#lib/alerts/channels/dingtalk.ts';
+import { feishuSign } from '#lib/alerts/channels/feishu.ts';
+import { webhookSignature } from '#lib/alerts/channels/webhook.ts';
 
 // Reference HMACs computed through WebCrypto, a different API from the node:crypto `createHmac` the code uses.
 async function hmac(key: string, message: string): Promise<Uint8Array> {

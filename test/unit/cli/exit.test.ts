@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { cloudError } from '#cli/commands/invoke.ts';
 import { EXIT, exitCodeFor, formatError, UsageError } from '#cli/exit.ts';
 import { main } from '#cli/main.ts';
-import { AirkickError, type ErrorCode, registerSecret } from '#lib/errors.ts';
+import { AirkickError, type ErrorCode } from '#lib/errors.ts';
+import { registerSecret } from '#lib/secrets/redaction.ts';
 
 describe('error -> exit code', () => {
   it('maps every AirkickError code to a documented exit code', () => {
     const expected: Record<ErrorCode, number> = {
       BAD_REQUEST: 2,
       UNSUPPORTED_COMMAND: 2,
+      UNSUPPORTED: 3,
       CONFIG: 3,
       AUTH: 3,
       REDIRECT: 3,

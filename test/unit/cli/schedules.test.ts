@@ -8,7 +8,7 @@ import {
   parseExpression,
   ScheduleError,
 } from '#cli/local/schedules.ts';
-import { parseScheduleEvent } from '#lib/runtime/events.ts';
+import { parseScheduleEvent } from '#lib/events/index.ts';
 
 const at = (iso: string) => new Date(iso);
 

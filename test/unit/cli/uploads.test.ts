@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { s3EncodeKey, s3PutNotification } from '#cli/local/events.ts';
 import { sequencer, UploadFolder } from '#cli/local/uploads.ts';
-import { parseUploadEvent, uploadRunId } from '#lib/runtime/events.ts';
+import { parseUploadEvent, uploadRunId } from '#lib/events/index.ts';
 
 describe('the local upload folder', () => {
   it('announces a file once it stopped changing, with key, size, md5 etag and a stable sequencer', async () => {

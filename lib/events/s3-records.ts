@@ -1,8 +1,8 @@
 import { AirkickError } from '#lib/errors.ts';
+import { check } from '#lib/events/check.ts';
+import { decodeObjectKey } from '#lib/events/object-key.ts';
+import type { UploadRecord } from '#lib/events/upload-record.ts';
 import * as z from '#lib/zod.ts';
-import { check } from './check.ts';
-import { decodeObjectKey } from './object-key.ts';
-import type { UploadRecord } from './upload-record.ts';
 
 const S3NotificationRecord = z.object({
   eventSource: z.literal('aws:s3'),

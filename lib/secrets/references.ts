@@ -1,4 +1,5 @@
-import { AirkickError, redactSecrets, registerSecret } from '#lib/errors.ts';
+import { AirkickError } from '#lib/errors.ts';
+import { redactSecrets, registerSecret } from '#lib/secrets/redaction.ts';
 
 export interface SecretReference {
   source: 'ssm' | 'secretsmanager';

@@ -2,10 +2,11 @@
  * Alibaba Cloud Function Compute 3.0: the event arrives as a Buffer, the request id and the
  * function's STS credentials come on the context; the credentials sign the DMS calls.
  */
-import { dmsTransport } from '../auth/dms.ts';
-import type { JobContext } from '../jobs/context.ts';
-import { decodeEvent } from './events.ts';
-import { type FunctionName, FunctionRuntime } from './function.ts';
+import { dmsTransport } from '#lib/auth/dms.ts';
+import { decodeEvent } from '#lib/events/index.ts';
+import { FunctionRuntime } from '#lib/host/function.ts';
+import type { FunctionName } from '#lib/host/names.ts';
+import type { JobContext } from '#lib/jobs/context.ts';
 
 type Env = Record<string, string | undefined>;
 

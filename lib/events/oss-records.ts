@@ -1,8 +1,8 @@
+import { check } from '#lib/events/check.ts';
+import { decodeObjectKey } from '#lib/events/object-key.ts';
+import { requireCreated } from '#lib/events/s3-records.ts';
+import type { UploadRecord } from '#lib/events/upload-record.ts';
 import * as z from '#lib/zod.ts';
-import { check } from './check.ts';
-import { decodeObjectKey } from './object-key.ts';
-import { requireCreated } from './s3-records.ts';
-import type { UploadRecord } from './upload-record.ts';
 
 const OssEventRecord = z.object({
   eventName: z.string().check(z.minLength(1)),

@@ -1,5 +1,5 @@
 import { AirkickError } from '#lib/errors.ts';
-import { decodeEvent, describeValue, isPlainObject } from './decode-event.ts';
+import { decodeEvent, describeValue, isPlainObject } from '#lib/events/decode-event.ts';
 
 export type ScheduleSource = 'eventbridge' | 'fc-timer' | 'manual';
 

@@ -1,5 +1,5 @@
 import { AirkickError } from '#lib/errors.ts';
-import type { UploadRecord } from '#lib/runtime/upload-record.ts';
+import type { UploadRecord } from '#lib/events/upload-record.ts';
 import * as z from '#lib/zod.ts';
 
 export const UPLOAD_RULES_ENV = 'AIRKICK_UPLOAD_RULES';

@@ -3,10 +3,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { awsSecretResolver } from '../alerts/secrets.ts';
-import { mwaaTransport } from '../auth/mwaa.ts';
-import type { JobContext } from '../jobs/context.ts';
-import { type FunctionName, FunctionRuntime, SAFETY_MARGIN_MS } from './function.ts';
+import { mwaaTransport } from '#lib/auth/mwaa.ts';
+import { FunctionRuntime, SAFETY_MARGIN_MS } from '#lib/host/function.ts';
+import type { FunctionName } from '#lib/host/names.ts';
+import type { JobContext } from '#lib/jobs/context.ts';
+import { awsSecretResolver } from '#lib/secrets/references.ts';
 
 type Env = Record<string, string | undefined>;
 

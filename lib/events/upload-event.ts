@@ -1,13 +1,13 @@
 import { AirkickError } from '#lib/errors.ts';
-import { decodeEvent, describeValue, isPlainObject } from './decode-event.ts';
-import { fromOssEventRecord } from './oss-records.ts';
+import { decodeEvent, describeValue, isPlainObject } from '#lib/events/decode-event.ts';
+import { fromOssEventRecord } from '#lib/events/oss-records.ts';
 import {
   fromEventBridgeObjectCreated,
   fromS3NotificationRecord,
   isEventBridgeEvent,
   isS3TestEvent,
-} from './s3-records.ts';
-import type { RecordFailure, UploadBatch, UploadRecord } from './upload-record.ts';
+} from '#lib/events/s3-records.ts';
+import type { RecordFailure, UploadBatch, UploadRecord } from '#lib/events/upload-record.ts';
 
 const EXPECTED =
   'an S3 notification (Records from aws:s3, or aws:sqs/aws:sns wrapping one), an EventBridge ' +

@@ -5,19 +5,18 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { createAirflowClient, type Providers } from '../airflow/index.ts';
-import type { AirflowClient } from '../airflow/types.ts';
-import { resolveSecretValue, type SecretResolver } from '../alerts/secrets.ts';
-import { type Alerting, createAlertingFromEnv } from '../alerts/setup.ts';
-import type { AliyunKeys } from '../auth/dms.ts';
-import { type BaseConfig, baseConfig } from '../config.ts';
-import { untilAborted } from '../deadline.ts';
-import { describeEnvironment, parseEnvironment } from '../environment.ts';
-import { forgetSecret, registerSecret } from '../errors.ts';
-import type { JobContext, JobMetrics } from '../jobs/context.ts';
+import type { AirflowClient } from '#lib/airflow/types.ts';
+import { type Alerting, createAlertingFromEnv } from '#lib/alerts/setup.ts';
+import type { AliyunKeys } from '#lib/auth/dms.ts';
+import { createAirflowClient, type Providers } from '#lib/client.ts';
+import { type BaseConfig, baseConfig } from '#lib/config.ts';
+import { untilAborted } from '#lib/deadline.ts';
+import { describeEnvironment, parseEnvironment } from '#lib/environment.ts';
+import type { Cloud, FunctionName } from '#lib/host/names.ts';
+import type { JobContext, JobMetrics } from '#lib/jobs/context.ts';
+import { forgetSecret, registerSecret } from '#lib/secrets/redaction.ts';
+import { resolveSecretValue, type SecretResolver } from '#lib/secrets/references.ts';
 
-export type FunctionName = 'trigger-dag' | 'on-upload' | 'health-check' | 'db-clean';
-export type Cloud = 'aws' | 'aliyun';
 type Env = Record<string, string | undefined>;
 
 export interface CloudDeps {
