@@ -31,7 +31,12 @@ export function apiV1(airflowVersion = 'unknown'): AirflowApi {
           : `Airflow ${airflowVersion} takes no dataset events over its REST API (POST /datasets/events came in Airflow ${DATASET_EVENTS_SINCE}): upgrade, or trigger the DAG with a dagId rule`,
       createBody: (asset, extra) => ({ dataset_uri: asset.uri, extra }),
       // Airflow 2 filters events by dataset, not by time: `since` is applied to the newest page here.
-      listQuery: (id, query) => ({ dataset_id: id, order_by: '-timestamp', limit: query.limit ?? 100 }),
+      listQuery: (id, query) => ({
+        dataset_id: id,
+        order_by: '-timestamp',
+        limit: query.limit ?? 100,
+        offset: query.offset,
+      }),
     }),
     triggerBody(input) {
       const body: Record<string, unknown> = { conf: input.conf ?? {} };

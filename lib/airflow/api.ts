@@ -65,6 +65,8 @@ export interface AssetDialect {
   list(assetId: number, query: ListAssetEventsQuery): Pick<ApiRequest, 'method' | 'path' | 'query'>;
   toEvent(body: unknown): AssetEvent;
   toEvents(body: unknown): AssetEvent[];
+  /** A status the event list answers while a transient server bug lasts, worth retrying. */
+  transientStatus(status: number): boolean;
 }
 
 /**
@@ -76,6 +78,7 @@ export function assetDialect(names: {
   unsupported: string | undefined;
   createBody(asset: { id: number; uri: string }, extra: Record<string, unknown>): Record<string, unknown>;
   listQuery(assetId: number, query: ListAssetEventsQuery): Query;
+  transientStatus?: (status: number) => boolean;
 }): AssetDialect {
   const plural = `${names.noun}s`;
   const idField = `${names.noun}_id`;
@@ -116,6 +119,7 @@ export function assetDialect(names: {
     }),
     toEvent,
     toEvents: (body) => arrayField(body, `${names.noun}_events`).map(toEvent),
+    transientStatus: names.transientStatus ?? (() => false),
   };
 }
 

@@ -254,13 +254,11 @@ export class RestAirflowClient implements AirflowClient {
   ): Promise<AssetEvent[]> {
     const api = await this.#resolve(options);
     const id = await this.#assetId(api, uri, options);
-    const body = await this.#call(
-      api,
-      `list ${api.assets.noun} events of ${uri}`,
-      { api: api.name, ...api.assets.list(id, query) },
-      options,
-    );
-    const events = api.assets.toEvents(body);
+    const operation = `list ${api.assets.noun} events of ${uri}`;
+    const request: ApiRequest = { api: api.name, ...api.assets.list(id, query) };
+    const response = await this.#send(api, operation, request, options, true, api.assets.transientStatus);
+    if (codeForStatus(response.status) !== undefined) throw this.#error(api, operation, request, response);
+    const events = api.assets.toEvents(response.body);
     // Airflow 2 cannot filter by time: the newest page is cut here.
     const since = query.since === undefined ? undefined : Date.parse(query.since);
     return since === undefined ? events : events.filter((event) => Date.parse(event.timestamp) >= since);
@@ -331,11 +329,15 @@ export class RestAirflowClient implements AirflowClient {
     request: ApiRequest,
     options: CallOptions,
     idempotent = true,
+    /** Statuses also worth another try for this request (a server bug known to pass). */
+    alsoRetry: (status: number) => boolean = () => false,
   ): Promise<ApiResponse> {
     return withRetry(
       async () => {
         const response = await this.transport.send(request, options);
-        if (isRetryableStatus(response.status)) throw this.#error(api, operation, request, response);
+        if (isRetryableStatus(response.status) || alsoRetry(response.status)) {
+          throw Object.assign(this.#error(api, operation, request, response), { retryable: true });
+        }
         return response;
       },
       {

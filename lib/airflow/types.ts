@@ -59,6 +59,8 @@ export interface AssetEventInput {
 export interface ListAssetEventsQuery {
   /** At most this many, newest first; default 100. */
   limit?: number;
+  /** Skip this many of the newest first, to page; default 0. */
+  offset?: number;
   /** ISO 8601: only events recorded at or after it. */
   since?: string;
 }

@@ -11,13 +11,36 @@ const DAG_ID = /^[\w.-]{1,250}$/;
  * One routing rule. Unknown keys are rejected so a typo (`prefx`) fails at cold start instead of
  * silently widening the match.
  */
-export const UploadRuleSchema = z.strictObject({
+const RuleFields = z.strictObject({
   bucket: z.optional(z.string().check(z.minLength(1))),
   prefix: z.optional(z.string().check(z.minLength(1))),
   suffix: z.optional(z.string().check(z.minLength(1))),
-  dagId: z.string().check(z.regex(DAG_ID, { message: 'expects an Airflow DAG id (letters, digits, _ . -)' })),
+  dagId: z.optional(
+    z.string().check(z.regex(DAG_ID, { message: 'expects an Airflow DAG id (letters, digits, _ . -)' })),
+  ),
   conf: z.optional(z.record(z.string(), z.unknown())),
+  /** An asset (dataset) URI, fixed or a template with `{bucket}` and `{key}`, e.g. `s3://{bucket}/landing`. */
+  asset: z.optional(
+    z.string().check(
+      z.regex(/^[a-z][a-z0-9+.-]*:\/\/\S+$/, {
+        message: 'expects an asset URI such as s3://{bucket}/landing (placeholders {bucket} and {key})',
+      }),
+    ),
+  ),
+  extra: z.optional(z.record(z.string(), z.unknown())),
 });
+
+export const UploadRuleSchema = RuleFields.check(
+  z.refine((rule) => (rule.dagId === undefined) !== (rule.asset === undefined), {
+    message: 'expects exactly one of dagId (one DAG run per object) or asset (an asset event per object)',
+  }),
+  z.refine((rule) => !(rule.asset !== undefined && rule.conf !== undefined), {
+    message: 'conf is for dagId rules; an asset rule takes extra',
+  }),
+  z.refine((rule) => !(rule.dagId !== undefined && rule.extra !== undefined), {
+    message: 'extra is for asset rules; a dagId rule takes conf',
+  }),
+);
 
 /** `AIRKICK_UPLOAD_RULES`: a JSON array of rules, tried in order. */
 export const UploadRulesSchema = z
@@ -25,6 +48,11 @@ export const UploadRulesSchema = z
   .check(z.minLength(1, { message: 'expects at least one rule' }));
 
 export type UploadRule = z.output<typeof UploadRuleSchema>;
+
+/** An asset rule's URI for one object: `{bucket}` and `{key}` replaced. */
+export function assetUri(template: string, record: Pick<UploadRecord, 'bucket' | 'key'>): string {
+  return template.replaceAll('{bucket}', record.bucket).replaceAll('{key}', record.key);
+}
 
 /**
  * Parses `AIRKICK_UPLOAD_RULES` once at cold start.

@@ -14,6 +14,8 @@ export interface JobLogger {
 export type MetricName =
   | 'DagRunsTriggered'
   | 'AlreadyTriggered'
+  | 'AssetEventsRaised'
+  | 'AssetEventsAlreadyRaised'
   | 'TriggerFailures'
   | 'DagRunsFailed'
   | 'Healthy'

@@ -9,17 +9,30 @@ import type { UploadConfig } from '#lib/config.ts';
 import { AirkickError, isPermanent } from '#lib/errors.ts';
 import type { UploadBatch, UploadRecord } from '#lib/events/index.ts';
 import { uploadRunId } from '#lib/events/index.ts';
-import { matchRule, type UploadRule, uploadConf } from '#lib/events/upload-rules.ts';
+import { assetUri, matchRule, objectConf, type UploadRule, uploadConf } from '#lib/events/upload-rules.ts';
 import { type JobContext, jobBound, mapLimit } from '#lib/jobs/context.ts';
 
 export interface UploadOutcome {
   /** The record id (SQS messageId, or a position such as `Records[0]`); one message may hold several objects. */
   id: string;
   dagId: string | null;
+  /** The run id, or for an asset rule the event's key (`extra.airkick_event`). */
   runId: string | null;
+  /** An asset rule's URI for this object. */
+  asset?: string;
   alreadyTriggered: boolean;
   error?: AirkickError;
 }
+
+/**
+ * How far back a redelivered object's event is looked for before a new one is raised: SQS keeps a
+ * message at most 14 days, but redeliveries come within minutes to hours. The asset's events are
+ * read newest first, 100 a page, up to 1,000, and no further back than this (Airflow 2 cannot filter
+ * by time: its pages are cut at the window).
+ */
+export const ASSET_DEDUPE_WINDOW_MS = 24 * 3600_000;
+const PAGE = 100;
+const MAX_PAGES = 10;
 
 export interface UploadSummary {
   outcomes: UploadOutcome[];
@@ -62,7 +75,9 @@ export async function triggerUploads(
   );
 
   for (const outcome of outcomes) {
-    const keys = { dag_id: outcome.dagId, run_id: outcome.runId, record: outcome.id };
+    const keys = outcome.asset
+      ? { asset: outcome.asset, event: outcome.runId, record: outcome.id }
+      : { dag_id: outcome.dagId, run_id: outcome.runId, record: outcome.id };
     if (outcome.error) {
       ctx.metrics.add('TriggerFailures', 1);
       const permanent = isPermanent(outcome.error);
@@ -73,6 +88,9 @@ export async function triggerUploads(
         { ...keys, permanent },
         { error: outcome.error },
       );
+    } else if (outcome.asset) {
+      ctx.metrics.add(outcome.alreadyTriggered ? 'AssetEventsAlreadyRaised' : 'AssetEventsRaised', 1);
+      ctx.logger.info(outcome.alreadyTriggered ? 'upload event already raised' : 'upload event raised', keys);
     } else {
       ctx.metrics.add(outcome.alreadyTriggered ? 'AlreadyTriggered' : 'DagRunsTriggered', 1);
       ctx.logger.info(outcome.alreadyTriggered ? 'upload already triggered' : 'upload triggered', keys);
@@ -106,19 +124,55 @@ async function triggerOne(
   batch: { id: string; size: number } | undefined,
   ctx: JobContext,
 ): Promise<UploadOutcome> {
+  if (rule.asset !== undefined) return raiseOne(rule.asset, rule, record, ctx);
+  const dagId = rule.dagId as string;
   const runId = uploadRunId(record);
   const conf = { ...uploadConf(record, rule), ...(batch ? { batch } : {}) };
   try {
     const { alreadyTriggered } = await ctx.client.submitDagRun(
-      { dagId: rule.dagId, runId, conf, note: 'airkick on-upload' },
+      { dagId, runId, conf, note: 'airkick on-upload' },
       jobBound(ctx),
     );
-    return { id: record.id, dagId: rule.dagId, runId, alreadyTriggered };
+    return { id: record.id, dagId, runId, alreadyTriggered };
   } catch (error) {
-    const wrapped =
-      error instanceof AirkickError ? error : new AirkickError('SERVER', String(error), { cause: error });
-    return failed(record.id, rule.dagId, runId, wrapped);
+    return failed(record.id, dagId, runId, asAirkickError(error));
   }
+}
+
+/**
+ * One asset event per object. The API has no idempotency key, so the object's key (the same
+ * identity hash as a run id) goes into `extra.airkick_event` and the asset's recent events are read
+ * first: a redelivery that finds its key raises nothing. Two deliveries of one object at the same
+ * moment can both miss each other's event (there is no atomic check); sequential ones cannot.
+ */
+async function raiseOne(template: string, rule: UploadRule, record: UploadRecord, ctx: JobContext) {
+  const uri = assetUri(template, record);
+  const key = uploadRunId(record);
+  const outcome = { id: record.id, dagId: null, runId: key, asset: uri };
+  try {
+    if (await raisedBefore(ctx, uri, key)) return { ...outcome, alreadyTriggered: true };
+    const extra = { ...rule.extra, ...objectConf(record), airkick_event: key };
+    await ctx.client.createAssetEvent({ uri, extra }, jobBound(ctx));
+    return { ...outcome, alreadyTriggered: false };
+  } catch (error) {
+    return { ...outcome, alreadyTriggered: false, error: asAirkickError(error) };
+  }
+}
+
+/** Whether an event with this key is among the asset's events of the window. */
+async function raisedBefore(ctx: JobContext, uri: string, key: string): Promise<boolean> {
+  const since = new Date(Date.now() - ASSET_DEDUPE_WINDOW_MS).toISOString();
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const query = { since, limit: PAGE, offset: page * PAGE };
+    const events = await ctx.client.listAssetEvents(uri, query, jobBound(ctx));
+    if (events.some((event) => event.extra.airkick_event === key)) return true;
+    if (events.length < PAGE) return false;
+  }
+  return false;
+}
+
+function asAirkickError(error: unknown): AirkickError {
+  return error instanceof AirkickError ? error : new AirkickError('SERVER', String(error), { cause: error });
 }
 
 function failed(id: string, dagId: string | null, runId: string | null, error: AirkickError): UploadOutcome {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AirkickError } from '#lib/errors.ts';
 import type { UploadRecord } from '#lib/events/index.ts';
-import { matchRule, parseUploadRules, type UploadRule, uploadConf } from '#lib/events/upload-rules.ts';
+import {
+  assetUri,
+  matchRule,
+  parseUploadRules,
+  type UploadRule,
+  uploadConf,
+} from '#lib/events/upload-rules.ts';
 
 function record(bucket: string, key: string, overrides: Partial<UploadRecord> = {}): UploadRecord {
   return {
@@ -55,9 +61,27 @@ describe('parseUploadRules', () => {
     expect(configError('[{').message).toContain('not valid JSON');
     expect(configError('[]').message).toContain('at least one rule');
     expect(configError('{"dagId":"x"}').message).toContain('AIRKICK_UPLOAD_RULES');
-    expect(configError('[{"prefix":"a/"}]').message).toContain('AIRKICK_UPLOAD_RULES[0].dagId');
+    expect(configError('[{"prefix":"a/"}]').message).toBe(
+      'AIRKICK_UPLOAD_RULES[0]: expects exactly one of dagId (one DAG run per object) or asset (an asset event per object)',
+    );
     expect(configError('[{"dagId":"ok"},{"dagId":"bad id!"}]').message).toContain('[1].dagId');
     expect(configError('[{"dagId":"x","conf":[1]}]').message).toContain('[0].conf');
+  });
+
+  it('takes an asset rule with extra instead of a dagId, and refuses to mix the two', () => {
+    const [rule] = parseUploadRules(
+      '[{"prefix":"landing/","asset":"s3://{bucket}/landing","extra":{"team":"a"}}]',
+    );
+    expect(rule).toEqual({ prefix: 'landing/', asset: 's3://{bucket}/landing', extra: { team: 'a' } });
+    expect(assetUri('s3://{bucket}/{key}', { bucket: 'b', key: 'landing/x.csv' })).toBe(
+      's3://b/landing/x.csv',
+    );
+    expect(configError('[{"dagId":"x","asset":"s3://b/l"}]').message).toContain(
+      'expects exactly one of dagId',
+    );
+    expect(configError('[{"asset":"s3://b/l","conf":{}}]').message).toContain('conf is for dagId rules');
+    expect(configError('[{"dagId":"x","extra":{}}]').message).toContain('extra is for asset rules');
+    expect(configError('[{"asset":"landing"}]').message).toContain('[0].asset: expects an asset URI');
   });
 
   it('rejects unknown keys so a typo cannot widen a rule', () => {
