@@ -91,6 +91,7 @@ export class RestAirflowClient implements AirflowClient {
           'trigger DAG run',
           request,
           response,
+          isRetryableStatus,
           'another run of this DAG has the same logical date',
         );
       }
@@ -254,11 +255,14 @@ export class RestAirflowClient implements AirflowClient {
   ): Promise<AssetEvent[]> {
     const api = await this.#resolve(options);
     const id = await this.#assetId(api, uri, options);
-    const operation = `list ${api.assets.noun} events of ${uri}`;
-    const request: ApiRequest = { api: api.name, ...api.assets.list(id, query) };
-    const response = await this.#send(api, operation, request, options, true, api.assets.transientStatus);
-    if (codeForStatus(response.status) !== undefined) throw this.#error(api, operation, request, response);
-    const events = api.assets.toEvents(response.body);
+    const body = await this.#call(
+      api,
+      `list ${api.assets.noun} events of ${uri}`,
+      { api: api.name, ...api.assets.list(id, query) },
+      options,
+      (status) => isRetryableStatus(status) || api.assets.transientStatus(status),
+    );
+    const events = api.assets.toEvents(body);
     // Airflow 2 cannot filter by time: the newest page is cut here.
     const since = query.since === undefined ? undefined : Date.parse(query.since);
     return since === undefined ? events : events.filter((event) => Date.parse(event.timestamp) >= since);
@@ -329,15 +333,13 @@ export class RestAirflowClient implements AirflowClient {
     request: ApiRequest,
     options: CallOptions,
     idempotent = true,
-    /** Statuses also worth another try for this request (a server bug known to pass). */
-    alsoRetry: (status: number) => boolean = () => false,
+    /** Which answers are worth another try (a request may add a server bug known to pass). */
+    retryable: (status: number) => boolean = isRetryableStatus,
   ): Promise<ApiResponse> {
     return withRetry(
       async () => {
         const response = await this.transport.send(request, options);
-        if (isRetryableStatus(response.status) || alsoRetry(response.status)) {
-          throw Object.assign(this.#error(api, operation, request, response), { retryable: true });
-        }
+        if (retryable(response.status)) throw this.#error(api, operation, request, response, retryable);
         return response;
       },
       {
@@ -355,10 +357,11 @@ export class RestAirflowClient implements AirflowClient {
     operation: string,
     request: ApiRequest,
     options: CallOptions,
+    retryable: (status: number) => boolean = isRetryableStatus,
   ): Promise<unknown> {
-    const response = await this.#send(api, operation, request, options);
+    const response = await this.#send(api, operation, request, options, true, retryable);
     if (codeForStatus(response.status) === undefined) return response.body;
-    throw this.#error(api, operation, request, response);
+    throw this.#error(api, operation, request, response, retryable);
   }
 
   #error(
@@ -366,6 +369,7 @@ export class RestAirflowClient implements AirflowClient {
     operation: string,
     request: ApiRequest,
     response: ApiResponse,
+    retryable: (status: number) => boolean = isRetryableStatus,
     why?: string,
   ): AirkickError {
     const code = codeForStatus(response.status) ?? 'SERVER';
@@ -377,7 +381,7 @@ export class RestAirflowClient implements AirflowClient {
       method: request.method,
       url: `${this.environment}/api/${request.api}${request.path}`,
       status: response.status,
-      retryable: isRetryableStatus(response.status),
+      retryable: retryable(response.status),
       ...(response.retryAfterMs === undefined ? {} : { retryAfterMs: response.retryAfterMs }),
     });
   }
