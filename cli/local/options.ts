@@ -25,7 +25,9 @@ their Lambda handlers. Without --env (or AIRKICK_ENV) it starts the local Airflo
 Options:
   --env ENV          use this environment instead of the local Airflow (default $AIRKICK_ENV)
   --airflow 2|3      the major version of the local Airflow (default 2)
-  --uploads DIR      the folder standing in for the upload bucket (default ./local/uploads)
+  --uploads DIR      the folder standing in for the upload bucket (default ./local/uploads): a
+                     file under DIR/landing/ raises an asset event on s3://airkick-assets/landing
+                     (the example DAG airkick_on_asset runs on it), any other triggers airkick_conf
   --once             run each function once, then stop
   --log-format F     pretty (default on a terminal) or json
   -h, --help         this help
@@ -60,6 +62,12 @@ export function parseStartArgs(argv: string[], env: Env, isTTY: boolean, cwd = p
   };
 }
 
+/** The local run's upload rules unless AIRKICK_UPLOAD_RULES says otherwise. */
+export const LOCAL_UPLOAD_RULES = [
+  { prefix: 'landing/', asset: 's3://airkick-assets/landing', extra: { source_folder: 'local' } },
+  { dagId: 'airkick_conf', conf: { source_folder: 'local' } },
+];
+
 /**
  * The function settings for a local run: the user's own `AIRKICK_*` variables win; what they leave
  * unset gets a default that works against the local Airflow and its example DAGs.
@@ -68,7 +76,9 @@ export function localEnv(env: Env, airflow: { environment: string; password?: st
   const defaults: Env = {
     AIRKICK_TRIGGER_DAGS: 'airkick_conf',
     AIRKICK_TRIGGER_CONF: '{"scheduled_time":"{{scheduled_time}}","source":"npm start"}',
-    AIRKICK_UPLOAD_RULES: '[{"dagId":"airkick_conf","conf":{"source_folder":"local"}}]',
+    // A file under landing/ raises an event on the asset the example DAG airkick_on_asset is
+    // scheduled on; any other file triggers a run of airkick_conf.
+    AIRKICK_UPLOAD_RULES: JSON.stringify(LOCAL_UPLOAD_RULES),
     AIRKICK_ALERT_STATE: 'memory',
     // A local run must never delete history by surprise: db-clean reports unless told otherwise.
     AIRKICK_CLEAN_DRY_RUN: 'true',

@@ -8,10 +8,10 @@ import type { AlertLogger } from '#lib/alerts/logger.ts';
 import { type AlertMonitor, createAlertMonitor } from '#lib/alerts/monitor.ts';
 import { createNotifier, type Notifier } from '#lib/alerts/notifier.ts';
 import { airflowVariableStateStore } from '#lib/alerts/state/airflow-variable.ts';
-import { dynamodbStateStore } from '#lib/alerts/state/dynamodb.ts';
-import { memoryStateStore } from '#lib/alerts/state/memory.ts';
+import { dynamodbStateStore, dynamodbStore } from '#lib/alerts/state/dynamodb.ts';
+import { memoryStore } from '#lib/alerts/state/memory.ts';
 import type { RedisLike } from '#lib/alerts/state/redis.ts';
-import type { AlertStateStore } from '#lib/alerts/state/store.ts';
+import type { AlertStateStore, StateCodec, StateStore } from '#lib/alerts/state/store.ts';
 import { AirkickError } from '#lib/errors.ts';
 
 export interface AlertingDeps {
@@ -31,6 +31,13 @@ export interface AlertingDeps {
 export interface Alerting {
   notifier: Notifier;
   store: AlertStateStore;
+  /**
+   * A store for another kind of state on the same backend (table, Redis connection, key prefix),
+   * when that backend is shared by every container: `dynamodb`, `redis`, or an explicit `memory`
+   * (one process). `undefined` for an unset AIRKICK_ALERT_STATE and for `airflow-variable`, whose
+   * write is no compare-and-set.
+   */
+  sharedStore<S>(codec: StateCodec<S>): StateStore<S> | undefined;
   monitor: AlertMonitor;
   config: Readonly<AlertsConfig>;
   /** Closes the Redis connection this module opened, if any. */
@@ -61,29 +68,34 @@ export async function createAlerting(
   deps: AlertingDeps = {},
 ): Promise<Alerting> {
   let close = async () => {};
+  let shared: (<S>(codec: StateCodec<S>) => StateStore<S>) | undefined;
   let store: AlertStateStore;
   const state = config.state;
   const ttlMs = config.stateTtlMs;
   switch (state.kind) {
     case 'memory':
-      store = memoryStateStore();
+      store = memoryStore();
+      if (!state.implicit) shared = () => memoryStore();
       if (state.implicit) {
         deps.logger?.warn(
           'AIRKICK_ALERT_STATE is not set: alert de-duplication is per container (in memory), so each new container may alert again. Set it to dynamodb://TABLE (AWS) or a redis:// URL (Function Compute).',
         );
       }
       break;
-    case 'dynamodb':
-      store = dynamodbStateStore({
+    case 'dynamodb': {
+      const options = {
         table: state.table,
         ttlMs,
         ...(state.region ? { region: state.region } : {}),
         ...(deps.dynamodb ? { client: deps.dynamodb } : {}),
-      });
+      };
+      store = dynamodbStateStore(options);
+      shared = (codec) => dynamodbStore(options, codec);
       break;
+    }
     case 'redis': {
       // Loaded only when Redis is the store: the RESP client and its sockets cost the others nothing.
-      const { createRedisClient, redisStateStore } = await import('#lib/alerts/state/redis.ts');
+      const { createRedisClient, redisStateStore, redisStore } = await import('#lib/alerts/state/redis.ts');
       let client = deps.redis;
       if (client === undefined) {
         // Connects on first use: an unreachable Redis must not fail the cold start, only de-duplication.
@@ -95,6 +107,8 @@ export async function createAlerting(
         client = created;
       }
       store = redisStateStore(client, { ttlMs });
+      const connection = client;
+      shared = (codec) => redisStore(connection, codec, { ttlMs });
       break;
     }
     case 'airflow-variable':
@@ -115,7 +129,7 @@ export async function createAlerting(
     stateTimeoutMs: config.stateTimeoutMs,
     ...(deps.logger ? { logger: deps.logger } : {}),
   });
-  return { notifier, store, monitor, config, close };
+  return { notifier, store, sharedStore: (codec) => shared?.(codec), monitor, config, close };
 }
 
 /**

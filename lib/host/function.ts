@@ -13,6 +13,7 @@ import { type BaseConfig, baseConfig } from '#lib/config.ts';
 import { untilAborted } from '#lib/deadline.ts';
 import { describeEnvironment, parseEnvironment } from '#lib/environment.ts';
 import type { Cloud, FunctionName } from '#lib/host/names.ts';
+import { claimCodec, UploadClaims } from '#lib/jobs/claims.ts';
 import type { JobContext, JobMetrics } from '#lib/jobs/context.ts';
 import { forgetSecret, registerSecret } from '#lib/secrets/redaction.ts';
 import { resolveSecretValue, type SecretResolver } from '#lib/secrets/references.ts';
@@ -39,6 +40,13 @@ export interface Invocation {
   aliyunKeys?: AliyunKeys;
 }
 
+/** What a container builds once, on its first invocation. */
+interface ColdStart {
+  password: string | undefined;
+  alerting: Alerting;
+  claims?: UploadClaims;
+}
+
 /** Leaves time to log, publish metrics and answer before the platform's hard stop. */
 export const SAFETY_MARGIN_MS = 1_500;
 
@@ -48,7 +56,7 @@ export class FunctionRuntime<C> {
   readonly base: BaseConfig;
   readonly config: C;
   readonly environment: string;
-  #ready: Promise<{ password: string | undefined; alerting: Alerting }> | undefined;
+  #ready: Promise<ColdStart> | undefined;
   /** The current invocation's Alibaba Cloud keys, read by the DMS client at each signed call. */
   #aliyunKeys: AliyunKeys | undefined;
 
@@ -86,12 +94,13 @@ export class FunctionRuntime<C> {
       this.#ready = undefined;
       throw error;
     });
-    const { password, alerting } = await untilAborted(this.#ready, signal, `${this.name} cold start`);
+    const { password, alerting, claims } = await untilAborted(this.#ready, signal, `${this.name} cold start`);
     return {
       client: this.#client(password),
       logger: this.logger,
       metrics: this.#jobMetrics,
       alerting,
+      ...(claims ? { claims } : {}),
       deadline,
       signal,
       now: () => new Date(),
@@ -99,7 +108,7 @@ export class FunctionRuntime<C> {
   }
 
   /** Once per container: resolve the password reference, then build alerting (its Variable store needs a client). */
-  async #coldStart(signal: AbortSignal): Promise<{ password: string | undefined; alerting: Alerting }> {
+  async #coldStart(signal: AbortSignal): Promise<ColdStart> {
     const resolver = this.deps.resolver;
     const raw = this.base.password;
     const password =
@@ -116,7 +125,9 @@ export class FunctionRuntime<C> {
       ...(resolver ? { resolver } : {}),
       ...this.deps.alerting,
     });
-    return { password, alerting };
+    const store = alerting.sharedStore(claimCodec);
+    const claims = store && new UploadClaims(store, alerting.config.stateTimeoutMs);
+    return { password, alerting, ...(claims ? { claims } : {}) };
   }
 
   /** The new invocation's keys replace the last one's, which stop being masked once they are not in use. */

@@ -2,6 +2,7 @@
 import type { AirflowClient } from '#lib/airflow/types.ts';
 import type { Alerting } from '#lib/alerts/index.ts';
 import type { Bound } from '#lib/deadline.ts';
+import type { UploadClaims } from '#lib/jobs/claims.ts';
 
 /** Compatible with the Powertools logger: extra objects become keys of the JSON line. */
 export interface JobLogger {
@@ -33,6 +34,8 @@ export interface JobContext {
   logger: JobLogger;
   metrics: JobMetrics;
   alerting: Pick<Alerting, 'notifier' | 'monitor'>;
+  /** Claims on asset events in the alert-state store, when that store is shared by every container. */
+  claims?: UploadClaims;
   /** Epoch ms by which the job must be done, alerts included (the function's remaining time, less a margin). */
   deadline: number;
   /** Aborts at the deadline or when the platform is about to stop the invocation. */

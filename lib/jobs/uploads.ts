@@ -10,6 +10,7 @@ import { AirkickError, isPermanent } from '#lib/errors.ts';
 import type { UploadBatch, UploadRecord } from '#lib/events/index.ts';
 import { uploadRunId } from '#lib/events/index.ts';
 import { assetUri, matchRule, objectConf, type UploadRule, uploadConf } from '#lib/events/upload-rules.ts';
+import type { Claim } from '#lib/jobs/claims.ts';
 import { type JobContext, jobBound, mapLimit } from '#lib/jobs/context.ts';
 
 export interface UploadOutcome {
@@ -141,21 +142,68 @@ async function triggerOne(
 
 /**
  * One asset event per object. The API has no idempotency key, so the object's key (the same
- * identity hash as a run id) goes into `extra.airkick_event` and the asset's recent events are read
- * first: a redelivery that finds its key raises nothing. Two deliveries of one object at the same
- * moment can both miss each other's event (there is no atomic check); sequential ones cannot.
+ * identity hash as a run id) goes into `extra.airkick_event`. With a shared alert-state store the
+ * key is claimed there first (claims.ts), so of two deliveries at the same moment only one raises;
+ * without one, or while the store cannot be reached, the asset's recent events are read first: a
+ * redelivery that finds its key raises nothing, but two at the same moment can both miss each other.
  */
 async function raiseOne(template: string, rule: UploadRule, record: UploadRecord, ctx: JobContext) {
   const uri = assetUri(template, record);
   const key = uploadRunId(record);
   const outcome = { id: record.id, dagId: null, runId: key, asset: uri };
+  const claim = await claimFor(ctx, key, uri);
+  const settle = async (raised: boolean) => {
+    if (!ctx.claims || !claim || (claim.kind !== 'new' && claim.kind !== 'taken-over')) return;
+    const write = raised
+      ? ctx.claims.raised(key, claim, ctx.signal)
+      : ctx.claims.release(key, claim, ctx.signal);
+    await write.catch((error: unknown) =>
+      ctx.logger.warn(
+        `upload claim not ${raised ? 'marked raised' : 'given up'}; it lapses at its deadline`,
+        {
+          asset: uri,
+          event: key,
+          error: asAirkickError(error),
+        },
+      ),
+    );
+  };
   try {
-    if (await raisedBefore(ctx, uri, key)) return { ...outcome, alreadyTriggered: true };
+    if (claim?.kind === 'raised') return { ...outcome, alreadyTriggered: true };
+    if (claim?.kind === 'held') {
+      throw new AirkickError(
+        'CONFLICT',
+        `another delivery of ${record.source}://${record.bucket}/${record.key} is raising its event on ${uri} now (claimed until ${new Date(claim.until).toISOString()})`,
+        { retryable: true },
+      );
+    }
+    if (claim?.kind !== 'new' && (await raisedBefore(ctx, uri, key))) {
+      await settle(true);
+      return { ...outcome, alreadyTriggered: true };
+    }
     const extra = { ...rule.extra, ...objectConf(record), airkick_event: key };
     await ctx.client.createAssetEvent({ uri, extra }, jobBound(ctx));
+    await settle(true);
     return { ...outcome, alreadyTriggered: false };
   } catch (error) {
+    await settle(false);
     return { ...outcome, alreadyTriggered: false, error: asAirkickError(error) };
+  }
+}
+
+/** The object's claim, or `undefined` without a shared store or while it cannot be reached. */
+async function claimFor(ctx: JobContext, key: string, uri: string): Promise<Claim | undefined> {
+  if (!ctx.claims) return undefined;
+  try {
+    return await ctx.claims.claim(key, ctx.deadline, ctx.signal);
+  } catch (error) {
+    ctx.logger.warn("upload claim store unavailable; looking in the asset's recent events instead", {
+      asset: uri,
+      event: key,
+      store: ctx.claims.store.kind,
+      error: asAirkickError(error),
+    });
+    return undefined;
   }
 }
 

@@ -1,12 +1,14 @@
 /**
  * `npm start` smoke test: cli/start.ts as a child process pointed at the running test Airflow
- * (--env, so no second Airflow starts), checked in Airflow over REST; then Ctrl-C.
+ * (--env, so no second Airflow starts), checked in Airflow over REST: a scheduled run, a dropped
+ * file's run, a file under landing/'s asset event; then Ctrl-C.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { storedAssetEvents } from '#test/support/airflow-rest.ts';
 import { airflowApi, startTarget } from '#test/support/targets.ts';
 
 const airflow = inject('airflow');
@@ -18,6 +20,8 @@ interface LogLine {
   function?: string;
   dag_id?: string;
   run_id?: string;
+  asset?: string;
+  event?: string;
 }
 
 let child: ChildProcess | undefined;
@@ -109,6 +113,21 @@ describe('npm start', () => {
     const run = await airflowApi(airflow, `/dags/airkick_conf/dagRuns/${uploaded.run_id}`);
     expect(run.status).toBe(200);
     expect(run.body.conf).toMatchObject({ bucket: 'local', key: name, size: 8, source: 's3' });
+
+    // Under landing/, the example rule raises an asset event instead (airkick_on_asset runs on it).
+    mkdirSync(join(uploads, 'landing'));
+    writeFileSync(join(uploads, 'landing', name), 'a,b\n3,4\n5,6\n');
+    const raised = await waitFor(
+      'upload event raised',
+      (l) => l.function === 'on-upload' && l.message === 'upload event raised',
+    );
+    expect(raised.asset).toBe('s3://airkick-assets/landing');
+    const stored = (await storedAssetEvents(airflow, 'order_by=-timestamp&limit=100')).filter(
+      (e) => e.extra.airkick_event === raised.event,
+    );
+    expect(stored.map((e) => e.extra)).toEqual([
+      expect.objectContaining({ bucket: 'local', key: `landing/${name}`, size: 12, source_folder: 'local' }),
+    ]);
 
     expect(groupMembers(pgid)).toContain(String(pgid));
     process.kill(-pgid, 'SIGINT');

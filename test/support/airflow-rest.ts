@@ -51,3 +51,63 @@ export async function adminFetch(airflow: AirflowInfo, request: AdminRequest): P
     redirect: 'manual',
   });
 }
+
+export interface StoredAssetEvent {
+  extra: Record<string, unknown>;
+}
+
+/**
+ * Airflow's own list of asset (dataset) events, every asset, newest first, read directly. Airflow
+ * 3.3.2 answers 500 while a listed event's run is still queued (its serializer wants the run's
+ * start_date): read again until it has started.
+ */
+export async function storedAssetEvents(airflow: AirflowInfo, query: string): Promise<StoredAssetEvent[]> {
+  const v3 = majorOf(airflow) === 3;
+  const path = v3 ? '/assets/events' : '/datasets/events';
+  for (let attempt = 1; ; attempt++) {
+    const answer = await adminFetch(airflow, { path, query });
+    if (answer.status === 500 && v3 && attempt < 60) {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      continue;
+    }
+    if (answer.status !== 200) throw new Error(`GET ${path}: ${answer.status} ${await answer.text()}`);
+    const body = (await answer.json()) as Record<string, StoredAssetEvent[] | undefined>;
+    return (v3 ? body.asset_events : body.dataset_events) ?? [];
+  }
+}
+
+/** Every stored event raised for an object of `bucket` (its `extra.bucket`), all pages. */
+export async function storedAssetEventsOfBucket(
+  airflow: AirflowInfo,
+  bucket: string,
+): Promise<StoredAssetEvent[]> {
+  const found: StoredAssetEvent[] = [];
+  for (let offset = 0; ; offset += 100) {
+    const page = await storedAssetEvents(airflow, `order_by=-timestamp&limit=100&offset=${offset}`);
+    found.push(...page.filter((e) => e.extra?.bucket === bucket));
+    if (page.length < 100) return found;
+  }
+}
+
+/** How many stored events carry each object key of `bucket`. */
+export async function assetEventsPerKey(airflow: AirflowInfo, bucket: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const { extra } of await storedAssetEventsOfBucket(airflow, bucket))
+    counts.set(String(extra.key), (counts.get(String(extra.key)) ?? 0) + 1);
+  return counts;
+}
+
+/**
+ * Pauses or unpauses a DAG. A paused DAG takes runs but starts no task, and one scheduled on an
+ * asset gets no run (nor a queued event) from the asset's events.
+ */
+export async function setDagPaused(airflow: AirflowInfo, dagId: string, paused: boolean): Promise<void> {
+  const response = await adminFetch(airflow, {
+    method: 'PATCH',
+    path: `/dags/${dagId}`,
+    query: 'update_mask=is_paused',
+    body: JSON.stringify({ is_paused: paused }),
+  });
+  if (response.status !== 200)
+    throw new Error(`PATCH /dags/${dagId} is_paused=${paused}: ${response.status} ${await response.text()}`);
+}

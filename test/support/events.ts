@@ -38,6 +38,26 @@ export function s3Notification(objects: ObjectSpec[]) {
   };
 }
 
+/** An EventBridge "Object Created" event from aws.s3: one object per event, its key encoded as in S3 notifications. */
+export function eventBridgeObjectCreated(object: ObjectSpec & { etag?: string }) {
+  const template = fixture('eventbridge-object-created');
+  return {
+    ...template,
+    id: `${template.id.slice(0, 24)}${object.sequencer.padStart(12, '0').slice(-12)}`,
+    resources: [`arn:aws:s3:::${object.bucket}`],
+    detail: {
+      ...template.detail,
+      bucket: { name: object.bucket },
+      object: {
+        ...template.detail.object,
+        key: s3EncodeKey(object.key),
+        sequencer: object.sequencer,
+        ...(object.etag === undefined ? {} : { etag: object.etag }),
+      },
+    },
+  };
+}
+
 export function sqsBatch(messages: { id: string; objects: ObjectSpec[] }[]) {
   const [template] = fixture('sqs-s3').Records;
   return {

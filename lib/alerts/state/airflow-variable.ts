@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { AirflowClient } from '#lib/airflow/types.ts';
-import { type AlertStateStore, decodeStored, encodeStored } from '#lib/alerts/state/store.ts';
+import {
+  type AlertStateStore,
+  alertStateCodec,
+  decodeStored,
+  encodeStored,
+} from '#lib/alerts/state/store.ts';
 
 export const VARIABLE_PREFIX = 'airkick_alert_state__';
 const KEY_MAX = 250;
@@ -26,7 +31,7 @@ export function airflowVariableStateStore(
   airflow: Pick<AirflowClient, 'getVariable' | 'setVariable'>,
 ): AlertStateStore {
   const read = async (key: string, signal: AbortSignal | undefined) =>
-    decodeStored(await airflow.getVariable(variableKey(key), signal ? { signal } : {}));
+    decodeStored(alertStateCodec, await airflow.getVariable(variableKey(key), signal ? { signal } : {}));
   return {
     kind: 'airflow-variable',
     get: (key, options = {}) => read(key, options.signal),
@@ -35,7 +40,7 @@ export function airflowVariableStateStore(
       if (options.ifVersion !== undefined && options.ifVersion !== current.version) return false;
       await airflow.setVariable(
         variableKey(key),
-        encodeStored(state, current.version + 1),
+        encodeStored(alertStateCodec, state, current.version + 1),
         options.signal ? { signal: options.signal } : {},
       );
       return true;

@@ -1,5 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type AlertStateStore, decodeState, encodeState, NOTHING_STORED } from '#lib/alerts/state/store.ts';
+import {
+  type AlertStateStore,
+  alertStateCodec,
+  decodeState,
+  NOTHING_STORED,
+  type StateCodec,
+  type StateStore,
+} from '#lib/alerts/state/store.ts';
 import { untilAborted } from '#lib/deadline.ts';
 import { AirkickError, type ErrorCode } from '#lib/errors.ts';
 
@@ -27,6 +34,11 @@ export interface DynamoDbStateOptions {
  * (shipped with the Lambda runtime, not bundled) is loaded on first use.
  */
 export function dynamodbStateStore(options: DynamoDbStateOptions): AlertStateStore {
+  return dynamodbStore(options, alertStateCodec);
+}
+
+/** States of any kind `codec` keeps, in the table as {@link dynamodbStateStore} keeps alert states. */
+export function dynamodbStore<S>(options: DynamoDbStateOptions, codec: StateCodec<S>): StateStore<S> {
   const what = `DynamoDB table ${options.table}`;
   let client: Promise<Pick<DynamoDBClient, 'send'>> | undefined;
   const sdk = () => import('@aws-sdk/client-dynamodb');
@@ -59,7 +71,7 @@ export function dynamodbStateStore(options: DynamoDbStateOptions): AlertStateSto
       });
       const item = output.Item;
       if (item === undefined) return NOTHING_STORED;
-      return { state: decodeState(item[STATE]?.S), version: Number(item[VERSION]?.N ?? 0) || 0 };
+      return { state: decodeState(codec, item[STATE]?.S), version: Number(item[VERSION]?.N ?? 0) || 0 };
     },
 
     async set(k, state, callOptions = {}) {
@@ -67,7 +79,7 @@ export function dynamodbStateStore(options: DynamoDbStateOptions): AlertStateSto
       const ttlMs = options.ttlMs ?? 0;
       const names: Record<string, string> = { '#s': STATE, '#v': VERSION };
       const values: Record<string, { S: string } | { N: string }> = {
-        ':s': { S: encodeState(state) },
+        ':s': { S: codec.encode(state) },
         ':one': { N: '1' },
       };
       let update = 'SET #s = :s';

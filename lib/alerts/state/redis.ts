@@ -4,7 +4,13 @@ import {
   type RespOptions,
   type RespValue,
 } from '#lib/alerts/state/resp.ts';
-import { type AlertStateStore, decodeStored, encodeState } from '#lib/alerts/state/store.ts';
+import {
+  type AlertStateStore,
+  alertStateCodec,
+  decodeStored,
+  type StateCodec,
+  type StateStore,
+} from '#lib/alerts/state/store.ts';
 import { AirkickError } from '#lib/errors.ts';
 
 /** What the store needs of a Redis client; `createRedisClient` gives one. */
@@ -47,6 +53,15 @@ return version + 1
  * key: `{"status":"unhealthy","since":...,"lastSentAt":...,"version":3}`.
  */
 export function redisStateStore(client: RedisLike, options: RedisStateOptions = {}): AlertStateStore {
+  return redisStore(client, alertStateCodec, options);
+}
+
+/** States of any kind `codec` keeps, one JSON string per key as {@link redisStateStore} keeps alert states. */
+export function redisStore<S>(
+  client: RedisLike,
+  codec: StateCodec<S>,
+  options: RedisStateOptions = {},
+): StateStore<S> {
   const prefix = options.prefix ?? DEFAULT_REDIS_PREFIX;
   const ttl = String(Math.max(0, Math.round(options.ttlMs ?? 0)));
   return {
@@ -56,12 +71,12 @@ export function redisStateStore(client: RedisLike, options: RedisStateOptions = 
         idempotent: true,
         ...(callOptions.signal ? { signal: callOptions.signal } : {}),
       });
-      return decodeStored(typeof raw === 'string' ? raw : undefined);
+      return decodeStored(codec, typeof raw === 'string' ? raw : undefined);
     },
     async set(key, state, callOptions = {}) {
       const expected = callOptions.ifVersion === undefined ? '' : String(callOptions.ifVersion);
       const reply = await client.command(
-        ['EVAL', SET_IF_VERSION, '1', prefix + key, encodeState(state), expected, ttl],
+        ['EVAL', SET_IF_VERSION, '1', prefix + key, codec.encode(state), expected, ttl],
         callOptions.signal ? { signal: callOptions.signal } : {},
       );
       if (typeof reply !== 'number') {

@@ -2,8 +2,8 @@ import type { AlertState } from '#lib/alerts/state/decide.ts';
 import * as z from '#lib/zod.ts';
 
 /** What a store holds for one key: the state (undefined when none, or unreadable) and its version. */
-export interface StoredState {
-  state: AlertState | undefined;
+export interface StoredState<S = AlertState> {
+  state: S | undefined;
   /** Grows by one with every write; 0 when nothing was ever written. */
   version: number;
 }
@@ -22,22 +22,36 @@ export interface StateWriteOptions extends StateCallOptions {
 }
 
 /**
- * Where alert states live between invocations. Implementations only read and write; the logic is in
- * `decideAlert` and the monitor. Every call honours `signal`: a store that is down or black-holed
- * must give up when told to, and the monitor stops waiting for it then in any case.
+ * Where states live between invocations, with a compare-and-set on a version. Implementations only
+ * read and write; the logic is in their users (`decideAlert` and the monitor for alerts, the upload
+ * job's claims). Every call honours `signal`: a store that is down or black-holed must give up when
+ * told to, and its users stop waiting for it then in any case.
  */
-export interface AlertStateStore {
+export interface StateStore<S> {
   /** Human-readable kind, for logs (`dynamodb`, `redis`, ...). */
   readonly kind: string;
-  get(key: string, options?: StateCallOptions): Promise<StoredState>;
+  get(key: string, options?: StateCallOptions): Promise<StoredState<S>>;
   /**
    * Stores `state` as version `previous + 1`. Resolves `false`, without writing, when `ifVersion` no
    * longer matches (another writer came first); rejects when the store cannot be reached.
    */
-  set(key: string, state: AlertState, options?: StateWriteOptions): Promise<boolean>;
+  set(key: string, state: S, options?: StateWriteOptions): Promise<boolean>;
 }
 
-export const NOTHING_STORED: StoredState = Object.freeze({ state: undefined, version: 0 });
+/** The store of alert states. */
+export type AlertStateStore = StateStore<AlertState>;
+
+/**
+ * How one kind of state is kept: `encode` gives a JSON object (without a version: stores keep it
+ * beside the state or splice it in), `decode` reads a parsed value back, `undefined` when it is not
+ * a state of this kind (hand-edited, an older format).
+ */
+export interface StateCodec<S> {
+  encode(state: S): string;
+  decode(parsed: unknown): S | undefined;
+}
+
+export const NOTHING_STORED: StoredState<never> = Object.freeze({ state: undefined, version: 0 });
 
 const stateSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('healthy'), since: z.number() }),
@@ -45,32 +59,35 @@ const stateSchema = z.discriminatedUnion('status', [
 ]);
 const versionSchema = z.object({ version: z.optional(z.number()) });
 
-/** The state as JSON, without a version: stores keep the version beside it or splice it in. */
-export function encodeState(state: AlertState): string {
-  return state.status === 'healthy'
-    ? JSON.stringify({ status: state.status, since: state.since })
-    : JSON.stringify({ status: state.status, since: state.since, lastSentAt: state.lastSentAt });
-}
+/** Alert states: only the fields of each status, in a fixed order. */
+export const alertStateCodec: StateCodec<AlertState> = {
+  encode: (state) =>
+    state.status === 'healthy'
+      ? JSON.stringify({ status: state.status, since: state.since })
+      : JSON.stringify({ status: state.status, since: state.since, lastSentAt: state.lastSentAt }),
+  decode(parsed) {
+    const state = stateSchema.safeParse(parsed);
+    return state.success ? state.data : undefined;
+  },
+};
 
 /** The state with its version in one JSON object, for stores that keep a single string. */
-export function encodeStored(state: AlertState, version: number): string {
-  return `${encodeState(state).slice(0, -1)},"version":${version}}`;
+export function encodeStored<S>(codec: StateCodec<S>, state: S, version: number): string {
+  return `${codec.encode(state).slice(0, -1)},"version":${version}}`;
 }
 
-/** A stored value that is not a state we wrote (hand-edited, older format) reads as no state. */
-export function decodeState(raw: string | null | undefined): AlertState | undefined {
-  const parsed = parseJson(raw);
-  const state = stateSchema.safeParse(parsed);
-  return state.success ? state.data : undefined;
+/** A stored value that is not a state of this kind reads as no state. */
+export function decodeState<S>(codec: StateCodec<S>, raw: string | null | undefined): S | undefined {
+  return codec.decode(parseJson(raw));
 }
 
 /** A single-string value: the state and the version beside it (0 when the value has none). */
-export function decodeStored(raw: string | null | undefined): StoredState {
+export function decodeStored<S>(codec: StateCodec<S>, raw: string | null | undefined): StoredState<S> {
   if (raw === null || raw === undefined || raw === '') return NOTHING_STORED;
   const parsed = parseJson(raw);
   const version = versionSchema.safeParse(parsed);
   return {
-    state: decodeState(raw),
+    state: codec.decode(parsed),
     version: version.success ? (version.data.version ?? 0) : 0,
   };
 }

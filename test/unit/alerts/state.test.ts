@@ -5,7 +5,7 @@ import {
   memoryStateStore,
   variableKey,
 } from '#lib/alerts/index.ts';
-import { decodeStored, encodeState, encodeStored } from '#lib/alerts/state/store.ts';
+import { alertStateCodec, decodeStored, encodeStored } from '#lib/alerts/state/store.ts';
 
 const unhealthy: AlertState = {
   status: 'unhealthy',
@@ -16,21 +16,29 @@ const healthy: AlertState = { status: 'healthy', since: 1_700_000_120_000 };
 
 describe('state encoding', () => {
   it('writes the state alone, or with its version in the same JSON object', () => {
-    expect(encodeState(unhealthy)).toBe(
+    expect(alertStateCodec.encode(unhealthy)).toBe(
       '{"status":"unhealthy","since":1700000000000,"lastSentAt":1700000060000}',
     );
-    expect(encodeStored(healthy, 3)).toBe('{"status":"healthy","since":1700000120000,"version":3}');
-    expect(decodeStored(encodeStored(unhealthy, 12))).toEqual({ state: unhealthy, version: 12 });
+    expect(encodeStored(alertStateCodec, healthy, 3)).toBe(
+      '{"status":"healthy","since":1700000120000,"version":3}',
+    );
+    expect(decodeStored(alertStateCodec, encodeStored(alertStateCodec, unhealthy, 12))).toEqual({
+      state: unhealthy,
+      version: 12,
+    });
   });
 
   it('reads an older value without a version as version 0, and garbage as no state at its version', () => {
-    expect(decodeStored('{"status":"healthy","since":5}')).toEqual({
+    expect(decodeStored(alertStateCodec, '{"status":"healthy","since":5}')).toEqual({
       state: { status: 'healthy', since: 5 },
       version: 0,
     });
-    expect(decodeStored('{"status":"broken","version":4}')).toEqual({ state: undefined, version: 4 });
-    expect(decodeStored('not json')).toEqual({ state: undefined, version: 0 });
-    expect(decodeStored(undefined)).toEqual({ state: undefined, version: 0 });
+    expect(decodeStored(alertStateCodec, '{"status":"broken","version":4}')).toEqual({
+      state: undefined,
+      version: 4,
+    });
+    expect(decodeStored(alertStateCodec, 'not json')).toEqual({ state: undefined, version: 0 });
+    expect(decodeStored(alertStateCodec, undefined)).toEqual({ state: undefined, version: 0 });
   });
 });
 
@@ -70,7 +78,9 @@ describe('airflowVariableStateStore', () => {
     const airflow = fakeAirflow();
     const store = airflowVariableStateStore(airflow.client);
     expect(await store.set('health:prod', unhealthy, { ifVersion: 0 })).toBe(true);
-    expect(airflow.variables.get(variableKey('health:prod'))).toBe(encodeStored(unhealthy, 1));
+    expect(airflow.variables.get(variableKey('health:prod'))).toBe(
+      encodeStored(alertStateCodec, unhealthy, 1),
+    );
     expect(await store.set('health:prod', healthy, { ifVersion: 0 })).toBe(false);
     expect(await store.get('health:prod')).toEqual({ state: unhealthy, version: 1 });
   });

@@ -4,6 +4,8 @@ import { buildInvokeRequest } from '#cli/commands/invoke.ts';
 import { parseStates } from '#cli/commands/runs.ts';
 import { UsageError } from '#cli/exit.ts';
 import { localEnv, parseStartArgs } from '#cli/local/options.ts';
+import { uploadConfig } from '#lib/config.ts';
+import { matchRule } from '#lib/events/upload-rules.ts';
 
 describe('option values', () => {
   it('reads --conf inline or from @file, keeping quotes and unicode', () => {
@@ -90,9 +92,12 @@ describe('npm start arguments', () => {
       AIRKICK_ALERT_STATE: 'memory',
       AIRKICK_CLEAN_DRY_RUN: 'true',
     });
-    expect(JSON.parse(env.AIRKICK_UPLOAD_RULES as string)).toEqual([
-      { dagId: 'airkick_conf', conf: { source_folder: 'local' } },
-    ]);
+    // The on-upload config parser takes them; landing/ raises an asset event, anything else a run.
+    const { rules } = uploadConfig(env);
+    const route = (key: string) => matchRule(rules, { bucket: 'local', key });
+    expect(route('landing/a.csv')).toMatchObject({ asset: 's3://airkick-assets/landing' });
+    expect(route('landing-not/a.csv')).toMatchObject({ dagId: 'airkick_conf' });
+    expect(route('x/y.csv')).toMatchObject({ dagId: 'airkick_conf', conf: { source_folder: 'local' } });
     expect(localEnv({}, { environment: 'mwaa://a?region=r' })).not.toHaveProperty('AIRKICK_AIRFLOW_PASSWORD');
   });
 });
