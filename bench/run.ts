@@ -39,7 +39,13 @@ import {
   roundTripsTable,
 } from './round-trips.ts';
 import { deleteRuns, queuedRuns } from './support/airflow-rest.ts';
-import { BENCH_DAG, type BundleEnvironments, bundlePath, snapshotBundles } from './support/bundles.ts';
+import {
+  BENCH_ASSET_DAG,
+  BENCH_DAG,
+  type BundleEnvironments,
+  bundlePath,
+  snapshotBundles,
+} from './support/bundles.ts';
 import { type CountingProxy, startCountingProxy } from './support/counting-proxy.ts';
 import { describeDatabase } from './support/database.ts';
 import { deployedRuntimes, type NodeRuntime } from './support/node-runtimes.ts';
@@ -230,7 +236,9 @@ async function startStack(major: AirflowMajor): Promise<Stack> {
         selfHosted: `http://${airflow.username}@${new URL(counting.url).host}?api=${apiOf(airflow)}`,
         password: airflow.password,
       },
-      pause: (paused) => admin.setPaused(BENCH_DAG, paused),
+      pause: async (paused) => {
+        for (const dag of [BENCH_DAG, BENCH_ASSET_DAG]) await admin.setPaused(dag, paused);
+      },
       stop,
     };
   } catch (error) {
@@ -376,6 +384,9 @@ async function main(): Promise<number> {
       goals[`stormExactlyN[${storm.airflow}]`] = [...storm.airkick, storm.airkickTwice].every(
         (p) => p.runsCreated === options.n,
       );
+      goals[`stormAssetRuleExactlyN[${storm.airflow}]`] = storm.assets.airkick.runsCreated === options.n;
+      goals[`stormAssetClaimsExactlyNTwice[${storm.airflow}]`] =
+        storm.assets.claims.runsCreated === options.n && storm.assets.claimsTwice.runsCreated === options.n;
       goals[`stormWithFaultsNoneLostNoneTwice[${storm.airflow}]`] =
         storm.withFaults.lost === 0 && storm.withFaults.duplicates === 0;
     }

@@ -11,19 +11,30 @@
  * delivered twice, in shuffled batches: still exactly N runs. Then the storm once more through an HTTP
  * fault proxy that loses some answers after Airflow took the POST, answers some with 503 and some with
  * 429, the handler's reported records redelivered until none is left: still exactly N runs, none
- * lost, none twice. Either major version: the raw client speaks `/api/v1` with basic auth to Airflow 2
- * and `/api/v2` with a JWT (fetched once, before the phase) to Airflow 3.
+ * lost, none twice. Last, the asset rule: N uploads each raising an asset (dataset) event, next to the
+ * raw client POSTing N events, then every record twice: how many events, and the cost of airkick's
+ * look-up of the asset's recent events before each one. Either major version: the raw client speaks
+ * `/api/v1` with basic auth to Airflow 2 and `/api/v2` with a JWT (fetched once, before the phase) to
+ * Airflow 3.
  */
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import type { AirflowInfo } from '#test/airflow/airflow.ts';
+import { assetEventsPerKey } from '#test/support/airflow-rest.ts';
 import { type ObjectSpec, sqsBatch } from '#test/support/events.ts';
 import { type RequestFault, startFaultProxy } from '#test/support/fault-proxy.ts';
 import { apiOf, reachedAt } from '#test/support/targets.ts';
-import { dagRunBody, deleteRuns, queuedRuns, rawAuthorization } from './support/airflow-rest.ts';
-import { BENCH_DAG, bundlePath } from './support/bundles.ts';
+import {
+  assetEventRequest,
+  dagRunBody,
+  deleteClaims,
+  deleteRuns,
+  queuedRuns,
+  rawAuthorization,
+} from './support/airflow-rest.ts';
+import { BENCH_ASSET, BENCH_DAG, bundlePath } from './support/bundles.ts';
 import type { NodeRuntime } from './support/node-runtimes.ts';
 import { type ServedBundle, type ServeResult, serveBundle } from './support/served-bundle.ts';
 import { median, ratio, round, table, verdict } from './support/stats.ts';
@@ -98,6 +109,29 @@ export interface StormResult {
   ratio: number;
   /** The single-delivery storm through the fault proxy, redelivered until nothing was reported. */
   withFaults: FaultStorm;
+  /** The same storm with an asset rule: asset (dataset) events instead of runs. */
+  assets: AssetStorm;
+}
+
+/** An asset phase's figures (`runsCreated`, `runsPerSecond`: events). */
+export interface AssetPhase extends StormPhase {
+  /** Objects without an event afterwards. */
+  lost: number;
+  /** Events beyond one per object. */
+  duplicates: number;
+}
+
+export interface AssetStorm {
+  /** airkick without a shared store (it reads the asset's recent events), one delivery per object. */
+  airkick: AssetPhase;
+  /** The same, every record delivered twice in shuffled batches, invocations in flight side by side. */
+  twice: AssetPhase;
+  /** airkick with its claims in Redis (AIRKICK_ALERT_STATE), one delivery per object. */
+  claims: AssetPhase;
+  /** The same, every record twice. */
+  claimsTwice: AssetPhase;
+  /** The raw client: one `POST` event per upload, nothing looked up. */
+  raw: AssetPhase;
 }
 
 /** The storm with injected faults: what arrived in Airflow, and what the proxy did to get there. */
@@ -155,7 +189,13 @@ const TIMEOUT_MS = 900_000;
  * production log level (INFO, a line per record) and metrics on (an EMF blob per invocation). The API
  * version is pinned, as in the round trips.
  */
-function serveOnUpload(airflow: AirflowInfo, setup: StormSetup, perInvocation: number): ServedBundle {
+function serveOnUpload(
+  airflow: AirflowInfo,
+  setup: StormSetup,
+  perInvocation: number,
+  rules: readonly Record<string, unknown>[] = [{ prefix: 'incoming/', dagId: BENCH_DAG }],
+  env: Record<string, string> = {},
+): ServedBundle {
   const url = new URL(airflow.baseUrl);
   url.username = airflow.username;
   return serveBundle(
@@ -163,13 +203,14 @@ function serveOnUpload(airflow: AirflowInfo, setup: StormSetup, perInvocation: n
     {
       AIRKICK_ENV: `${url.toString().replace(/\/$/, '')}?api=${apiOf(airflow)}`,
       AIRKICK_AIRFLOW_PASSWORD: airflow.password,
-      AIRKICK_UPLOAD_RULES: JSON.stringify([{ prefix: 'incoming/', dagId: BENCH_DAG }]),
+      AIRKICK_UPLOAD_RULES: JSON.stringify(rules),
       AIRKICK_UPLOAD_CONCURRENCY: String(perInvocation),
       AWS_REGION: 'us-east-1',
       AWS_LAMBDA_FUNCTION_NAME: 'airkick-on-upload',
       POWERTOOLS_LOG_LEVEL: 'INFO',
       POWERTOOLS_METRICS_DISABLED: 'false',
       POWERTOOLS_METRICS_NAMESPACE: 'airkick',
+      ...env,
     },
     setup.node.path,
   );
@@ -267,6 +308,34 @@ async function rawPhase(
       key: upload.key,
     }),
   }));
+  return rawSend(client, events, inFlight);
+}
+
+/** The raw client raising one asset (dataset) event per upload: the POST alone, nothing looked up. */
+async function rawAssetPhase(
+  client: ServedBundle,
+  airflow: AirflowInfo,
+  uploads: ObjectSpec[],
+  inFlight: number,
+): Promise<Sent> {
+  const [{ url, body }, authorization] = await Promise.all([
+    assetEventRequest(airflow, BENCH_ASSET),
+    rawAuthorization(airflow),
+  ]);
+  const events = uploads.map((upload) => ({
+    url,
+    authorization,
+    body: body({ bucket: upload.bucket, key: upload.key }),
+  }));
+  return rawSend(client, events, inFlight);
+}
+
+/** Sends the raw client's POSTs; a 2xx (or 409: already there) answer is a success. */
+async function rawSend(
+  client: ServedBundle,
+  events: { url: string; authorization: string; body: string }[],
+  inFlight: number,
+): Promise<Sent> {
   const result = await client.run({ events, inFlight, timeoutMs: TIMEOUT_MS });
   const failedStatuses: Record<string, number> = {};
   result.answers.forEach((answer, i) => {
@@ -336,6 +405,7 @@ export async function uploadStorm(
     const rawTwice = await phase('raw fetch, every record twice', options.n, raw(concurrency), true);
     const airkickTwice = await phase('airkick, every record twice', options.n, viaAirkick, true);
     const withFaults = await faultStorm(airflow, setup, options, log);
+    const assets = await assetStorm(airflow, setup, options, log);
     const { deleteRuns: _, ...shown } = options;
     const pairRatios = airkick.map((p, i) =>
       round(p.runsPerSecond / (rawPhases[i]?.runsPerSecond ?? Number.NaN), 2),
@@ -357,6 +427,7 @@ export async function uploadStorm(
       pairRatios,
       ratio: round(median(pairRatios), 2),
       withFaults,
+      assets,
     };
   } finally {
     await Promise.all([bundle.close(), client.close()]);
@@ -451,6 +522,74 @@ async function faultStorm(
   }
 }
 
+/** The machine's Redis, for the claims of the asset rule's storm (their keys are deleted afterwards). */
+const CLAIMS_REDIS = 'redis://127.0.0.1:6379/0';
+
+/**
+ * The storm with an asset rule, its own bundles and raw client: airkick without a shared store once
+ * per object and with every record twice, the same with claims in Redis, then the raw client.
+ * airkick runs first, so its look-up of the asset's events of the last 24 h reads a list that grows
+ * from empty over its own phases (Airflow keeps events: the benchmark's database is dropped on stop).
+ */
+async function assetStorm(
+  airflow: AirflowInfo,
+  setup: StormSetup,
+  options: StormOptions,
+  log: (line: string) => void,
+): Promise<AssetStorm> {
+  const rules = [{ prefix: 'incoming/', asset: BENCH_ASSET }];
+  const bundle = serveOnUpload(airflow, setup, options.perInvocation, rules);
+  const claiming = serveOnUpload(airflow, setup, options.perInvocation, rules, {
+    AIRKICK_ALERT_STATE: CLAIMS_REDIS,
+  });
+  const client = serveRawClient(setup);
+  const claimed: ObjectSpec[] = [];
+  const inFlight = options.invocations * options.perInvocation;
+  const phase = async (label: string, send: (uploads: ObjectSpec[]) => Promise<Sent>, twice: boolean) => {
+    const bucket = `bench-assets-${randomUUID().slice(0, 8)}`;
+    const unique = objects(bucket, options.n);
+    const deliveries = twice ? shuffle([...unique, ...unique]) : unique;
+    log(`upload storm on Airflow ${airflow.version}: ${label}, ${deliveries.length} deliveries`);
+    const result = await send(deliveries);
+    const perKey = await assetEventsPerKey(airflow, bucket);
+    const created = [...perKey.values()].reduce((sum, n) => sum + n, 0);
+    return {
+      ...summarize(options.n, deliveries.length, result, created),
+      lost: unique.filter((o) => !perKey.has(o.key)).length,
+      duplicates: created - perKey.size,
+    };
+  };
+  const viaAirkick = (uploads: ObjectSpec[]) => airkickPhase(bundle, uploads, options.invocations);
+  const withClaims = (uploads: ObjectSpec[]) => {
+    claimed.push(...uploads);
+    return airkickPhase(claiming, uploads, options.invocations);
+  };
+  try {
+    await Promise.all([
+      viaAirkick(warmUp()),
+      withClaims(warmUp()),
+      rawAssetPhase(client, airflow, warmUp(), 1),
+    ]);
+    const airkick = await phase('asset rule, airkick', viaAirkick, false);
+    const twice = await phase('asset rule, airkick, every record twice', viaAirkick, true);
+    const claims = await phase('asset rule, airkick, claims in Redis', withClaims, false);
+    const claimsTwice = await phase(
+      'asset rule, airkick, claims in Redis, every record twice',
+      withClaims,
+      true,
+    );
+    const raw = await phase(
+      'asset rule, raw fetch POST events',
+      (u) => rawAssetPhase(client, airflow, u, inFlight),
+      false,
+    );
+    return { airkick, twice, claims, claimsTwice, raw };
+  } finally {
+    await Promise.all([bundle.close(), claiming.close(), client.close()]);
+    await deleteClaims(CLAIMS_REDIS, claimed);
+  }
+}
+
 /** Goal: airkick's throughput at least this share of the raw client's at equal requests in flight. */
 export const MIN_STORM_RATIO = 0.9;
 
@@ -504,6 +643,53 @@ function sweepTable(results: readonly StormResult[], first: StormResult): string
     ...results.map(
       (r) =>
         `Airflow ${r.airflow}: plateau ${r.plateau.runsPerSecond.toFixed(1)} runs/s, reached (within 10%) from ${r.plateau.fromInFlight} in flight`,
+    ),
+  ].join('\n');
+}
+
+/** The asset rule's storm for every Airflow: events/s, events created, lost and duplicated. */
+function assetTable(results: readonly StormResult[], first: StormResult): string {
+  const { n } = first.options;
+  const row = (result: StormResult, label: string, p: AssetPhase) => [
+    result.airflow,
+    label,
+    String(p.deliveries),
+    `${p.seconds.toFixed(1)} s`,
+    p.runsPerSecond.toFixed(1),
+    String(p.runsCreated),
+    verdict(p.runsCreated === n),
+    String(p.lost),
+    String(p.duplicates),
+    failed([p]),
+    `${p.cpuMsPerRun.toFixed(2)} ms`,
+  ];
+  return [
+    `Upload storm, asset rule: N=${n}, an asset (dataset) event per upload on ${BENCH_ASSET}, same bundle settings and requests in flight as above`,
+    table(
+      [
+        'airflow',
+        'sender',
+        'deliveries',
+        'time',
+        'events/s',
+        'events created',
+        `exactly ${n}`,
+        'lost',
+        'duplicates',
+        'failed deliveries',
+        'client CPU/event',
+      ],
+      results.flatMap((result) => [
+        row(result, 'airkick on-upload, asset rule', result.assets.airkick),
+        row(result, `raw fetch POST ${result.major === 3 ? 'assets' : 'datasets'}/events`, result.assets.raw),
+        row(result, 'airkick, every record delivered twice', result.assets.twice),
+        row(result, 'airkick, claims in Redis', result.assets.claims),
+        row(result, 'airkick, claims in Redis, every record twice', result.assets.claimsTwice),
+      ]),
+    ),
+    ...results.map(
+      ({ airflow, assets }) =>
+        `Airflow ${airflow}: asset rule / raw events/s ${ratio(assets.airkick.runsPerSecond / assets.raw.runsPerSecond)} reading the asset's recent events before each POST, ${ratio(assets.claims.runsPerSecond / assets.raw.runsPerSecond)} with claims in Redis`,
     ),
   ].join('\n');
 }
@@ -564,6 +750,8 @@ export function uploadStormTable(results: readonly StormResult[]): string {
         .join(', ');
       return `Airflow ${airflow}: storm with injected faults (${injected || 'none'}): N=${n}, ${f.deliveries} deliveries in ${f.invocations} invocations over ${f.rounds} round(s), runs created ${f.runsCreated}, lost ${f.lost} (0 expected: ${verdict(f.lost === 0)}), duplicates ${f.duplicates} (0 expected: ${verdict(f.duplicates === 0)})`;
     }),
+    '',
+    assetTable(results, first),
     ...results.map(
       (result) =>
         `Airflow ${result.airflow}: airkick / raw throughput at ${invocations * perInvocation} in flight ${ratio(result.ratio)}, median of the reps' ${result.pairRatios

@@ -2,8 +2,13 @@
  * Plain REST calls to the real Airflow, either major version: the raw client's credential, and
  * counting and cleaning up what the benchmarks created (as the harness admin).
  */
+import { DEFAULT_REDIS_PREFIX } from '#lib/alerts/state/redis.ts';
+import { createRespClient } from '#lib/alerts/state/resp.ts';
+import { parseUploadEvent, uploadRunId } from '#lib/events/index.ts';
+import { claimKey } from '#lib/jobs/claims.ts';
 import type { AirflowInfo } from '#test/airflow/airflow.ts';
 import { adminFetch } from '#test/support/airflow-rest.ts';
+import { type ObjectSpec, sqsBatch } from '#test/support/events.ts';
 
 export interface RunSummary {
   dag_run_id: string;
@@ -82,4 +87,45 @@ export async function deleteRuns(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return failed;
+}
+
+/**
+ * The raw client's asset event POST for `uri`: Airflow 3 `POST /assets/events {asset_id, extra}` (the
+ * id looked up once here, as a hand-written client would), Airflow 2 `POST /datasets/events
+ * {dataset_uri, extra}`.
+ */
+export async function assetEventRequest(
+  airflow: AirflowInfo,
+  uri: string,
+): Promise<{ url: string; body: (extra: Record<string, unknown>) => string }> {
+  if (airflow.major === 2)
+    return {
+      url: `${airflow.apiRoot}/datasets/events`,
+      body: (extra) => JSON.stringify({ dataset_uri: uri, extra }),
+    };
+  const response = await adminFetch(airflow, {
+    path: '/assets',
+    query: `uri_pattern=${encodeURIComponent(uri)}&limit=100`,
+  });
+  const { assets } = (await response.json()) as { assets: { id: number; uri: string }[] };
+  const asset = assets.find((a) => a.uri === uri);
+  if (!asset) throw new Error(`Airflow has no asset ${uri} (HTTP ${response.status})`);
+  return {
+    url: `${airflow.apiRoot}/assets/events`,
+    body: (extra) => JSON.stringify({ asset_id: asset.id, extra }),
+  };
+}
+
+/** Deletes the Redis keys of the claims airkick made for `objects` (delivered in SQS batches). */
+export async function deleteClaims(url: string, objects: readonly ObjectSpec[]): Promise<void> {
+  if (objects.length === 0) return;
+  const keys = parseUploadEvent(
+    sqsBatch(objects.map((o, i) => ({ id: `m-${i}`, objects: [o] }))),
+  ).records.map((record) => `${DEFAULT_REDIS_PREFIX}${claimKey(uploadRunId(record))}`);
+  const redis = createRespClient(url);
+  try {
+    for (let i = 0; i < keys.length; i += 500) await redis.command(['DEL', ...keys.slice(i, i + 500)]);
+  } finally {
+    await redis.close();
+  }
 }

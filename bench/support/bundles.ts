@@ -17,6 +17,9 @@ import { elapsedMs } from './stats.ts';
 export const RUNNER = join(import.meta.dirname, 'invoke-bundle.cjs');
 /** The runs of every bundle go to this DAG, kept paused by the benchmark so nothing executes them. */
 export const BENCH_DAG = 'airkick_conf';
+/** The asset (dataset) the upload storm's asset rule raises events on, and the DAG scheduled on it, kept paused too. */
+export const BENCH_ASSET = 's3://airkick-assets/landing';
+export const BENCH_ASSET_DAG = 'airkick_on_asset';
 
 export const bundlePath = (root: string, cloud: Cloud, name: FunctionName | PeerName): string =>
   join(root, 'dist', cloud, name, 'index.js');
