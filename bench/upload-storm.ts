@@ -21,6 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
+import { describeEnvironment, parseEnvironment } from '#lib/environment.ts';
 import type { AirflowInfo } from '#test/airflow/airflow.ts';
 import { assetEventsPerKey } from '#test/support/airflow-rest.ts';
 import { type ObjectSpec, sqsBatch } from '#test/support/events.ts';
@@ -184,6 +185,13 @@ function shuffle<T>(items: T[], seed = 42): T[] {
 /** Each invocation's Lambda timeout: the longest Lambda allows, so no batch is cut short. */
 const TIMEOUT_MS = 900_000;
 
+/** The bundles' environment string: the Airflow as a self-hosted URL, its API version pinned. */
+function benchEnvironment(airflow: AirflowInfo): string {
+  const url = new URL(airflow.baseUrl);
+  url.username = airflow.username;
+  return `${url.toString().replace(/\/$/, '')}?api=${apiOf(airflow)}`;
+}
+
 /**
  * The built on-upload bundle in a container of its own, configured as a deployment would be: the
  * production log level (INFO, a line per record) and metrics on (an EMF blob per invocation). The API
@@ -196,12 +204,10 @@ function serveOnUpload(
   rules: readonly Record<string, unknown>[] = [{ prefix: 'incoming/', dagId: BENCH_DAG }],
   env: Record<string, string> = {},
 ): ServedBundle {
-  const url = new URL(airflow.baseUrl);
-  url.username = airflow.username;
   return serveBundle(
     bundlePath(setup.root, 'aws', 'on-upload'),
     {
-      AIRKICK_ENV: `${url.toString().replace(/\/$/, '')}?api=${apiOf(airflow)}`,
+      AIRKICK_ENV: benchEnvironment(airflow),
       AIRKICK_AIRFLOW_PASSWORD: airflow.password,
       AIRKICK_UPLOAD_RULES: JSON.stringify(rules),
       AIRKICK_UPLOAD_CONCURRENCY: String(perInvocation),
@@ -586,7 +592,8 @@ async function assetStorm(
     return { airkick, twice, claims, claimsTwice, raw };
   } finally {
     await Promise.all([bundle.close(), claiming.close(), client.close()]);
-    await deleteClaims(CLAIMS_REDIS, claimed);
+    const environment = describeEnvironment(parseEnvironment(benchEnvironment(airflow)));
+    await deleteClaims(CLAIMS_REDIS, { environment, uri: BENCH_ASSET }, claimed);
   }
 }
 

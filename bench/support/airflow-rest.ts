@@ -116,12 +116,20 @@ export async function assetEventRequest(
   };
 }
 
-/** Deletes the Redis keys of the claims airkick made for `objects` (delivered in SQS batches). */
-export async function deleteClaims(url: string, objects: readonly ObjectSpec[]): Promise<void> {
+/**
+ * Deletes the Redis keys of the claims airkick made for `objects` (delivered in SQS batches) on
+ * `uri` in the environment the client names `environment`.
+ */
+export async function deleteClaims(
+  url: string,
+  scope: { environment: string; uri: string },
+  objects: readonly ObjectSpec[],
+): Promise<void> {
   if (objects.length === 0) return;
-  const keys = parseUploadEvent(
-    sqsBatch(objects.map((o, i) => ({ id: `m-${i}`, objects: [o] }))),
-  ).records.map((record) => `${DEFAULT_REDIS_PREFIX}${claimKey(uploadRunId(record))}`);
+  const batch = sqsBatch(objects.map((o, i) => ({ id: `m-${i}`, objects: [o] })));
+  const keys = parseUploadEvent(batch).records.map(
+    (record) => `${DEFAULT_REDIS_PREFIX}${claimKey({ ...scope, event: uploadRunId(record) })}`,
+  );
   const redis = createRespClient(url);
   try {
     for (let i = 0; i < keys.length; i += 500) await redis.command(['DEL', ...keys.slice(i, i + 500)]);

@@ -10,6 +10,7 @@
  * or not, gives the claim up as "outcome unknown", so the next delivery looks in Airflow's events
  * before raising; only an object never claimed before is raised without that look.
  */
+import { createHash } from 'node:crypto';
 import type { StateCodec, StateStore } from '#lib/alerts/state/store.ts';
 import * as z from '#lib/zod.ts';
 
@@ -45,8 +46,25 @@ export type Claim =
   /** The event was raised. */
   | { kind: 'raised' };
 
-/** What a store key looks like, beside the alert states of the same table or Redis prefix. */
-export const claimKey = (eventKey: string) => `asset-event:${eventKey}`;
+/** An object's event on one asset of one environment: the claim's scope and the object's key. */
+export interface ClaimTarget {
+  /** The environment the event is raised in (as logs name it). */
+  environment: string;
+  /** The asset's URI. */
+  uri: string;
+  /** The object's event key (`extra.airkick_event`). */
+  event: string;
+}
+
+/**
+ * The store key, beside the alert states of the same table or Redis prefix: scoped to the
+ * environment and the asset, so deployments sharing a store, or one object raised on two assets,
+ * never meet each other's claims.
+ */
+export function claimKey({ environment, uri, event }: ClaimTarget): string {
+  const scope = createHash('sha256').update(`${environment}\n${uri}`).digest('hex').slice(0, 16);
+  return `asset-event:${scope}:${event}`;
+}
 
 export class UploadClaims {
   constructor(
@@ -55,9 +73,9 @@ export class UploadClaims {
     readonly timeoutMs: number,
   ) {}
 
-  /** Claims `eventKey` until `until`, unless another delivery holds it or the event was raised. */
-  async claim(eventKey: string, until: number, signal?: AbortSignal): Promise<Claim> {
-    const key = claimKey(eventKey);
+  /** Claims the object's event until `until`, unless another delivery holds it or it was raised. */
+  async claim(target: ClaimTarget, until: number, signal?: AbortSignal): Promise<Claim> {
+    const key = claimKey(target);
     const { state, version } = await this.store.get(key, { signal: this.#bound(signal) });
     if (state?.status === 'raised') return { kind: 'raised' };
     if (state?.status === 'raising' && state.until > Date.now()) return { kind: 'held', until: state.until };
@@ -72,18 +90,18 @@ export class UploadClaims {
   }
 
   /** The event is raised (or was found raised): later deliveries raise nothing. */
-  async raised(eventKey: string, claim: { version: number }, signal?: AbortSignal): Promise<void> {
+  async raised(target: ClaimTarget, claim: { version: number }, signal?: AbortSignal): Promise<void> {
     await this.store.set(
-      claimKey(eventKey),
+      claimKey(target),
       { status: 'raised', at: Date.now() },
       { signal: this.#bound(signal), ifVersion: claim.version },
     );
   }
 
   /** Gives the claim up with the outcome unknown: the next delivery looks before raising. */
-  async release(eventKey: string, claim: { version: number }, signal?: AbortSignal): Promise<void> {
+  async release(target: ClaimTarget, claim: { version: number }, signal?: AbortSignal): Promise<void> {
     await this.store.set(
-      claimKey(eventKey),
+      claimKey(target),
       { status: 'raising', until: 0 },
       { signal: this.#bound(signal), ifVersion: claim.version },
     );

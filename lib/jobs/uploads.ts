@@ -10,7 +10,7 @@ import { AirkickError, isPermanent } from '#lib/errors.ts';
 import type { UploadBatch, UploadRecord } from '#lib/events/index.ts';
 import { uploadRunId } from '#lib/events/index.ts';
 import { assetUri, matchRule, objectConf, type UploadRule, uploadConf } from '#lib/events/upload-rules.ts';
-import type { Claim } from '#lib/jobs/claims.ts';
+import type { Claim, ClaimTarget } from '#lib/jobs/claims.ts';
 import { type JobContext, jobBound, mapLimit } from '#lib/jobs/context.ts';
 
 export interface UploadOutcome {
@@ -151,12 +151,13 @@ async function raiseOne(template: string, rule: UploadRule, record: UploadRecord
   const uri = assetUri(template, record);
   const key = uploadRunId(record);
   const outcome = { id: record.id, dagId: null, runId: key, asset: uri };
-  const claim = await claimFor(ctx, key, uri);
+  const target = { environment: ctx.client.environment, uri, event: key };
+  const claim = await claimFor(ctx, target);
   const settle = async (raised: boolean) => {
     if (!ctx.claims || !claim || (claim.kind !== 'new' && claim.kind !== 'taken-over')) return;
     const write = raised
-      ? ctx.claims.raised(key, claim, ctx.signal)
-      : ctx.claims.release(key, claim, ctx.signal);
+      ? ctx.claims.raised(target, claim, ctx.signal)
+      : ctx.claims.release(target, claim, ctx.signal);
     await write.catch((error: unknown) =>
       ctx.logger.warn(
         `upload claim not ${raised ? 'marked raised' : 'given up'}; it lapses at its deadline`,
@@ -192,14 +193,14 @@ async function raiseOne(template: string, rule: UploadRule, record: UploadRecord
 }
 
 /** The object's claim, or `undefined` without a shared store or while it cannot be reached. */
-async function claimFor(ctx: JobContext, key: string, uri: string): Promise<Claim | undefined> {
+async function claimFor(ctx: JobContext, target: ClaimTarget): Promise<Claim | undefined> {
   if (!ctx.claims) return undefined;
   try {
-    return await ctx.claims.claim(key, ctx.deadline, ctx.signal);
+    return await ctx.claims.claim(target, ctx.deadline, ctx.signal);
   } catch (error) {
     ctx.logger.warn("upload claim store unavailable; looking in the asset's recent events instead", {
-      asset: uri,
-      event: key,
+      asset: target.uri,
+      event: target.event,
       store: ctx.claims.store.kind,
       error: asAirkickError(error),
     });

@@ -792,9 +792,12 @@ describe('on-upload with an asset rule: ten uploads through a faulty network end
 
 describe('on-upload with an asset rule and claims in the alert-state store', () => {
   const rules = JSON.stringify([{ prefix: 'incoming/', asset: LANDING }]);
-  /** The store keys of a delivery's claims, for the Redis clean-up. */
-  const claimKeys = (event: unknown) =>
-    parseUploadEvent(event).records.map((r) => `airkick:alert-state:${claimKey(uploadRunId(r))}`);
+  /** The store keys of a delivery's claims in `target`, for the Redis clean-up. */
+  const claimKeys = (event: unknown, target: Target) =>
+    parseUploadEvent(event).records.map(
+      (r) =>
+        `airkick:alert-state:${claimKey({ environment: target.client.environment, uri: LANDING, event: uploadRunId(r) })}`,
+    );
 
   it.each(CLOUDS)(
     '$via: 20 objects delivered twice at the same moment, to two containers, raise 20 events',
@@ -819,7 +822,7 @@ describe('on-upload with an asset rule and claims in the alert-state store', () 
           sqsUntilDone(b, messages('b'), 30_000, bucket, redelivery),
         ]);
       } else {
-        redisKeys.push(...claimKeys(JSON.parse(String(ossFor(objects)))));
+        redisKeys.push(...claimKeys(JSON.parse(String(ossFor(objects))), target));
         await Promise.all([
           ossUntilDone(a, objects, 30_000, { afterDelivery }),
           ossUntilDone(b, objects, 30_000, { afterDelivery }),
