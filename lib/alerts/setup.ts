@@ -33,9 +33,9 @@ export interface Alerting {
   store: AlertStateStore;
   /**
    * A store for another kind of state on the same backend (table, Redis connection, key prefix),
-   * when that backend is shared by every container: `dynamodb`, `redis`, or an explicit `memory`
-   * (one process). `undefined` for an unset AIRKICK_ALERT_STATE and for `airflow-variable`, whose
-   * write is no compare-and-set.
+   * when that backend outlives the process and is shared by every container: `dynamodb` or
+   * `redis`. `undefined` for `memory` (set or not: a restart forgets it) and for `airflow-variable`,
+   * whose write is no compare-and-set.
    */
   sharedStore<S>(codec: StateCodec<S>): StateStore<S> | undefined;
   monitor: AlertMonitor;
@@ -74,8 +74,8 @@ export async function createAlerting(
   const ttlMs = config.stateTtlMs;
   switch (state.kind) {
     case 'memory':
+      // No shared store: a process's memory cannot know what an earlier process (a restart) did.
       store = memoryStore();
-      if (!state.implicit) shared = () => memoryStore();
       if (state.implicit) {
         deps.logger?.warn(
           'AIRKICK_ALERT_STATE is not set: alert de-duplication is per container (in memory), so each new container may alert again. Set it to dynamodb://TABLE (AWS) or a redis:// URL (Function Compute).',

@@ -306,6 +306,29 @@ describe('createAlerting state', () => {
     expect(alerting.store.kind).toBe('dynamodb');
   });
 
+  it('shares its backend with other states only where it outlives the process and every container sees it', async () => {
+    const codec = {
+      encode: (n: number) => JSON.stringify({ n }),
+      decode: (v: unknown) => (v as { n?: number }).n,
+    };
+    const storeOf = async (value: string | undefined) => {
+      const alerting = await createAlerting(
+        await loadAlertsConfig(value === undefined ? {} : { AIRKICK_ALERT_STATE: value }, {
+          resolver: quiet,
+        }),
+        { airflow: { getVariable: async () => undefined, setVariable: async () => {} } },
+      );
+      const shared = alerting.sharedStore(codec)?.kind;
+      await alerting.close();
+      return shared;
+    };
+    expect(await storeOf('dynamodb://airkick-alert-state')).toBe('dynamodb');
+    expect(await storeOf('redis://redis.invalid:6379/0')).toBe('redis');
+    expect(await storeOf('memory')).toBeUndefined();
+    expect(await storeOf(undefined)).toBeUndefined();
+    expect(await storeOf('airflow-variable')).toBeUndefined();
+  });
+
   it('refuses the airflow-variable store without an Airflow client', async () => {
     const config = await loadAlertsConfig({ AIRKICK_ALERT_STATE: 'airflow-variable' }, { resolver: quiet });
     await expect(createAlerting(config)).rejects.toThrow(
