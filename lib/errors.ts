@@ -163,6 +163,8 @@ export class AirkickError extends Error {
       url: this.url,
       /** The HTTP status, when an answer came. */
       status: this.status,
+      /** Whether airkick thinks the same request may pass on a retry. */
+      retryable: this.retryable,
     };
   }
 }

@@ -197,10 +197,12 @@ export function healthFrom(body: unknown, now: number): Health {
     const entry = record(fields[key]);
     if (entry.status === null || entry.status === undefined) return undefined;
     const beat = str(entry[heartbeatKey]);
+    // A heartbeat that is no date has no age (null, like none at all), never NaN.
+    const at = beat ? Date.parse(beat) : Number.NaN;
     return {
       status: toStatus(entry.status),
       latestHeartbeat: beat,
-      heartbeatAgeSeconds: beat ? Math.max(0, (now - Date.parse(beat)) / 1000) : null,
+      heartbeatAgeSeconds: Number.isFinite(at) ? Math.max(0, (now - at) / 1000) : null,
     };
   };
   const triggerer = component('triggerer', 'latest_triggerer_heartbeat');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { atLeast, detectVersion } from '#lib/airflow/api.ts';
+import { atLeast, detectVersion, healthFrom } from '#lib/airflow/api.ts';
 import { apiV1 } from '#lib/airflow/api-v1.ts';
 import { apiV2 } from '#lib/airflow/api-v2.ts';
 import type { ApiRequest, ApiResponse } from '#lib/airflow/transport.ts';
@@ -241,5 +241,27 @@ describe('an Airflow 3 asked on /api/v1', () => {
       body: { error: '/api/v1 has been removed in Airflow 3, please use /api/v2' },
     };
     expect(apiV1().problem(answer)).toContain('/api/v1 has been removed in Airflow 3');
+  });
+});
+
+describe('health readings', () => {
+  const now = Date.parse('2026-12-04T00:01:00Z');
+  it('ages a heartbeat from the reading time, and gives a heartbeat that is no date no age', () => {
+    const health = healthFrom(
+      {
+        metadatabase: { status: 'healthy' },
+        scheduler: { status: 'healthy', latest_scheduler_heartbeat: '2026-12-04T00:00:30+00:00' },
+        triggerer: { status: 'healthy', latest_triggerer_heartbeat: 'yesterday-ish' },
+        dag_processor: { status: null, latest_dag_processor_heartbeat: null },
+      },
+      now,
+    );
+    expect(health.scheduler.heartbeatAgeSeconds).toBe(30);
+    expect(health.triggerer).toEqual({
+      status: 'healthy',
+      latestHeartbeat: 'yesterday-ish',
+      heartbeatAgeSeconds: null,
+    });
+    expect(health.dagProcessor).toBeUndefined();
   });
 });

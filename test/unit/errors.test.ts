@@ -16,6 +16,11 @@ describe('AirkickError', () => {
     expect(error.cause).toMatchObject({ name: 'Error', message: 'socket hang up' });
     expect(error.fault).toBe('server');
     expect(JSON.stringify(error)).not.toContain('hunter22');
+    // A log line says whether the failure will be retried.
+    expect(JSON.parse(JSON.stringify(error))).toMatchObject({ code: 'TRANSPORT', retryable: false });
+    expect(JSON.parse(JSON.stringify(new AirkickError('SERVER', 'x', { retryable: true })))).toMatchObject({
+      retryable: true,
+    });
   });
 
   it('keeps of a cause only names and redacted messages, never the objects an SDK hangs on it', () => {
