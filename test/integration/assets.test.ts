@@ -140,7 +140,7 @@ describe('on-upload with asset rules, through the real handlers', () => {
     [mwaa, dms] = await Promise.all([startTarget('mwaa', airflow), startTarget('dms', airflow)]);
     // Hundreds of events would each start a run (a task process each) on a 2-core machine, and the
     // DAG's max_active_runs would hold back the one run a test waits for: only that test unpauses it.
-    await setDagPaused(airflow, ASSET_DAG, true);
+    await setDagPaused(airflow, ASSET_DAG, true, { dropQueued: true });
   });
   afterAll(async () => {
     await setDagPaused(airflow, ASSET_DAG, false);
@@ -238,7 +238,7 @@ describe('on-upload with asset rules, through the real handlers', () => {
     const key = bridgedEvent?.extra.airkick_event;
     const withRun = await createdRunsOf(mwaa.client, ['airkick_event', key], Date.now() + 150_000);
     expect(withRun.createdRuns[0]?.dagId).toBe(ASSET_DAG);
-    await setDagPaused(airflow, ASSET_DAG, true);
+    await setDagPaused(airflow, ASSET_DAG, true, { dropQueued: true });
   }, 240_000);
 
   it('concurrent duplicates: none lost; how many are raised twice is measured and printed', async () => {

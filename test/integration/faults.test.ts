@@ -118,7 +118,8 @@ async function startMoto(): Promise<void> {
 }
 
 const setPaused = async (paused: boolean) => {
-  for (const dag of [DAG, ASSET_DAG]) await setDagPaused(airflow, dag, paused);
+  await setDagPaused(airflow, DAG, paused);
+  await setDagPaused(airflow, ASSET_DAG, paused, { dropQueued: true });
 };
 
 interface Run {

@@ -44,11 +44,19 @@ export async function adminFetch(airflow: AirflowInfo, request: AdminRequest): P
     accept: 'application/json',
   };
   if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
-  return fetch(`${airflow.apiRoot}${request.path}${request.query ? `?${request.query}` : ''}`, {
-    method: request.method ?? 'GET',
-    headers,
-    ...(request.body === undefined ? {} : { body: request.body }),
-    redirect: 'manual',
+  const send = () =>
+    fetch(`${airflow.apiRoot}${request.path}${request.query ? `?${request.query}` : ''}`, {
+      method: request.method ?? 'GET',
+      headers,
+      ...(request.body === undefined ? {} : { body: request.body }),
+      redirect: 'manual',
+    });
+  // A kept-alive connection the server closed meanwhile fails before any answer: one more try, for
+  // the requests a repeat cannot double (every admin request here but a POST).
+  return send().catch(async (error: unknown) => {
+    if ((request.method ?? 'GET') === 'POST') throw error;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    return send();
   });
 }
 
@@ -99,9 +107,16 @@ export async function assetEventsPerKey(airflow: AirflowInfo, bucket: string): P
 
 /**
  * Pauses or unpauses a DAG. A paused DAG takes runs but starts no task, and one scheduled on an
- * asset gets no run (nor a queued event) from the asset's events.
+ * asset gets no run (nor a queued event) from the asset's events. Pausing also deletes the DAG's
+ * queued runs when `dropQueued`: they would never start, and on Airflow 3.3.2 an asset event whose
+ * run is queued makes every event list that holds it a 500.
  */
-export async function setDagPaused(airflow: AirflowInfo, dagId: string, paused: boolean): Promise<void> {
+export async function setDagPaused(
+  airflow: AirflowInfo,
+  dagId: string,
+  paused: boolean,
+  { dropQueued = false }: { dropQueued?: boolean } = {},
+): Promise<void> {
   const response = await adminFetch(airflow, {
     method: 'PATCH',
     path: `/dags/${dagId}`,
@@ -110,4 +125,19 @@ export async function setDagPaused(airflow: AirflowInfo, dagId: string, paused: 
   });
   if (response.status !== 200)
     throw new Error(`PATCH /dags/${dagId} is_paused=${paused}: ${response.status} ${await response.text()}`);
+  if (!paused || !dropQueued) return;
+  for (let page = 0; page < 100; page++) {
+    const listed = await adminFetch(airflow, {
+      path: `/dags/${dagId}/dagRuns`,
+      query: 'state=queued&limit=100',
+    });
+    if (listed.status !== 200) throw new Error(`listing queued runs of ${dagId}: ${listed.status}`);
+    const { dag_runs: runs } = (await listed.json()) as { dag_runs: { dag_run_id: string }[] };
+    if (runs.length === 0) return;
+    for (const run of runs)
+      await adminFetch(airflow, {
+        method: 'DELETE',
+        path: `/dags/${dagId}/dagRuns/${encodeURIComponent(run.dag_run_id)}`,
+      });
+  }
 }
