@@ -36,16 +36,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Airflow's own list of events, read directly. */
 const storedEvents = (query: string) => storedAssetEvents(airflow, query);
 
-/** Polls until the event with `extra[field] === value` lists a run Airflow created from it. */
+/** Polls until an event with `extra[field] === value` lists a run Airflow created from it. */
 async function createdRunsOf(
   client: AirflowClient,
   [field, value]: [string, unknown],
   deadline: number,
 ): Promise<AssetEvent> {
   for (;;) {
-    const found = (await client.listAssetEvents(LANDING, { limit: 100 })).find(
+    const matching = (await client.listAssetEvents(LANDING, { limit: 100 })).filter(
       (e) => e.extra[field] === value,
     );
+    const found = matching.find((e) => e.createdRuns.length > 0) ?? matching[0];
     if (found && found.createdRuns.length > 0) return found;
     if (Date.now() > deadline) {
       const runs = await adminFetch(airflow, {
@@ -207,7 +208,7 @@ describe('on-upload with asset rules, through the real handlers', () => {
     expect(stored[0]?.extra).toMatchObject({ key: object.key, source: 'oss', pipeline: 'ingest' });
   });
 
-  it('Lambda, S3 notification and EventBridge direct: each object raises one event, its run queued by the scheduler', async () => {
+  it('Lambda, S3 notification and EventBridge direct: each object raises one event, and they start a run of the DAG on the asset', async () => {
     const handler = await coldStartHandler('on-upload', 'aws', {
       AIRKICK_ENV: mwaa.environment,
       AIRKICK_UPLOAD_RULES: rules,
@@ -235,8 +236,10 @@ describe('on-upload with asset rules, through the real handlers', () => {
     );
     expect(bridgedEvent?.extra).toMatchObject({ source: 's3', pipeline: 'ingest', size: 5 });
     // The upload's event is what the scheduler acts on: a run of the DAG scheduled on the asset.
-    const key = bridgedEvent?.extra.airkick_event;
-    const withRun = await createdRunsOf(mwaa.client, ['airkick_event', key], Date.now() + 150_000);
+    // Events that come while a run is being created from earlier ones may belong to no run (Airflow 3
+    // consumes the events up to the run's run_after and clears the DAG's queue when it creates it):
+    // the first of the three always starts one.
+    const withRun = await createdRunsOf(mwaa.client, ['bucket', bucket], Date.now() + 150_000);
     expect(withRun.createdRuns[0]?.dagId).toBe(ASSET_DAG);
     await setDagPaused(airflow, ASSET_DAG, true, { dropQueued: true });
   }, 240_000);
